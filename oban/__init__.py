@@ -1,0 +1,44 @@
+"""oban: background jobs that live in your SQL database.
+
+Jobs are rows in ``oban_jobs``, kept after they run for inspection. The same core runs on
+SQLite (``LiteEngine``), PostgreSQL (``PostgresEngine``) and MySQL/MariaDB (``MySQLEngine``).
+"""
+
+from .backoff import default_backoff
+from .errors import (
+    InstanceNotFoundError,
+    JobTimeoutError,
+    ObanError,
+    SchemaError,
+    UnknownEngineError,
+    WorkerNotFoundError,
+)
+from .job import FINAL_STATES, Job, JobState, UniqueOptions
+from .oban import Oban
+from .results import Cancel, Record, Snooze
+from .runtime.producer import QueueInfo
+from .worker import job, worker
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FINAL_STATES",
+    "Cancel",
+    "InstanceNotFoundError",
+    "Job",
+    "JobState",
+    "JobTimeoutError",
+    "Oban",
+    "ObanError",
+    "QueueInfo",
+    "Record",
+    "SchemaError",
+    "Snooze",
+    "UniqueOptions",
+    "UnknownEngineError",
+    "WorkerNotFoundError",
+    "__version__",
+    "default_backoff",
+    "job",
+    "worker",
+]

@@ -1,0 +1,39 @@
+"""UTC timestamps: the one clock the core uses, and the text form SQLite stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Read a naive datetime as UTC and convert an aware one to UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_seconds(value: float | int | timedelta, field: str) -> float:
+    """Turn seconds or a ``timedelta`` into seconds, rejecting anything else by name."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{field} must be seconds (int or float) or a timedelta, got {value!r}")
+    return float(value)
+
+
+def to_iso(value: datetime) -> str:
+    """Fixed-width ISO-8601 in UTC ending in ``Z``, so text order is time order."""
+    value = as_utc(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}Z"
+
+
+def from_iso(text: str | None) -> datetime | None:
+    """Parse a timestamp written by any Oban implementation; naive text is read as UTC."""
+    if text is None:
+        return None
+    return as_utc(datetime.fromisoformat(text))

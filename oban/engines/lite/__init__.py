@@ -1,0 +1,5 @@
+"""SQLite engine."""
+
+from .engine import LATEST_VERSION, LiteEngine
+
+__all__ = ["LATEST_VERSION", "LiteEngine"]

@@ -1,0 +1,536 @@
+"""LiteEngine: oban on SQLite through aiosqlite, for tests, edge devices and single hosts.
+
+One connection per engine does all the work on aiosqlite's thread; every read-then-write runs
+as one function on that thread inside ``BEGIN IMMEDIATE``, so it holds SQLite's write lock from
+its first read. WAL lets readers in other processes carry on, the busy timeout makes writers
+queue, and ``SQLITE_BUSY`` that still escapes is retried. Several processes may share one file.
+Notifications reach engines of the same file in this process at once; other processes see new
+work when their producers poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+import aiosqlite
+
+from ... import _json
+from ..._time import from_iso, to_iso, utcnow
+from ...errors import SchemaError
+from ...job import UNIQ_KEY, Job, JobState
+from .. import _local_hub
+from .._sql import load_migrations, load_queries, split_statements
+from ..protocol import Ack, NotificationHandler
+
+log = logging.getLogger("oban.engines.lite")
+
+_Q = load_queries(__package__)
+_MIGRATIONS = load_migrations(__package__)
+LATEST_VERSION = max(_MIGRATIONS)
+
+_Row = tuple[Any, ...]
+
+
+def _job_from_row(row: _Row) -> Job:
+    loads = _json.decode
+    return Job._load(
+        id=row[0], state=row[1], queue=row[2], worker=row[3],
+        args=loads(row[4], {}), meta=loads(row[5], {}), tags=loads(row[6], []),
+        errors=loads(row[7], []), attempted_by=loads(row[8], []),
+        attempt=row[9], max_attempts=row[10], priority=row[11],
+        inserted_at=from_iso(row[12]), scheduled_at=from_iso(row[13]),
+        attempted_at=from_iso(row[14]), completed_at=from_iso(row[15]),
+        cancelled_at=from_iso(row[16]), discarded_at=from_iso(row[17]),
+    )
+
+
+def _path_from(target: str) -> str:
+    if not isinstance(target, str) or not target:
+        raise ValueError(f"LiteEngine needs a file path or a sqlite:// DSN, got {target!r}")
+    if "://" not in target:
+        return target
+    scheme, _, rest = target.partition("://")
+    if scheme != "sqlite":
+        raise ValueError(f"LiteEngine needs a sqlite:// DSN or a file path, got {target!r}")
+    # sqlite:///jobs.db is relative to the working directory, sqlite:////tmp/jobs.db absolute.
+    path = unquote(rest[1:] if rest.startswith("/") else rest).split("?", 1)[0]
+    if not path:
+        raise ValueError(f"sqlite DSN has no path: {target!r}")
+    return path
+
+
+def _is_busy(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], Any]) -> Any:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work()
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+def _ids_json(ids: Sequence[int]) -> str:
+    return _json.encode([int(i) for i in ids], "ids")
+
+
+class LiteEngine:
+    """Jobs in a SQLite file (or ``":memory:"``).
+
+    ``LiteEngine("jobs.db")`` or ``LiteEngine("sqlite:///jobs.db")``. With ``install=True`` (the
+    default) the schema is created or upgraded on first connect, since an embedded database has
+    no separate deploy step; pass ``install=False`` to require ``oban install`` instead.
+    """
+
+    def __init__(
+        self,
+        path: str = "oban.db",
+        *,
+        install: bool = True,
+        busy_timeout: float = 5.0,
+        busy_retries: int = 20,
+    ) -> None:
+        self.path = _path_from(path)
+        self.dsn = f"sqlite:///{self.path}"
+        self._auto_install = install
+        self._busy_timeout = busy_timeout
+        self._busy_retries = busy_retries
+        self._db: aiosqlite.Connection | None = None
+        self._connecting = asyncio.Lock()
+        in_memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        self._hub_key = f"memory:{id(self)}" if in_memory else os.path.realpath(self.path)
+        self._handlers: list[NotificationHandler] = []
+
+    def __repr__(self) -> str:
+        return f"LiteEngine({self.path!r})"
+
+    # -- connections ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        if self._db is not None:
+            return
+        async with self._connecting:
+            if self._db is not None:
+                return
+            db = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+                await self._with_busy_retry(db.execute, "PRAGMA journal_mode = WAL")
+                await db.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                await db.close()
+                raise
+            self._db = db
+            if self._auto_install:
+                await self.install()
+
+    async def close(self) -> None:
+        for handler in list(self._handlers):
+            await self.unlisten(handler)
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+    async def _with_busy_retry(self, call: Callable[..., Any], *args: Any) -> Any:
+        delay = 0.005
+        for attempt in range(self._busy_retries + 1):
+            try:
+                return await call(*args)
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or attempt == self._busy_retries:
+                    raise
+                log.debug("sqlite busy (%s), retrying in %.3fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(raw_connection, *args)`` on the connection's thread, retrying SQLITE_BUSY."""
+        if self._db is None:
+            await self.connect()
+        db = self._db
+        assert db is not None
+        # aiosqlite runs queued calls one at a time on its thread; handing it a whole
+        # transaction keeps other coroutines' statements out of it and saves round trips.
+        return await self._with_busy_retry(db._execute, fn, db._conn, *args)
+
+    # -- schema --------------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        def read(db: sqlite3.Connection) -> int:
+            exists = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oban_schema'"
+            ).fetchone()
+            if not exists:
+                return 0
+            row = db.execute("SELECT max(version) FROM oban_schema").fetchone()
+            return int(row[0] or 0)
+
+        return await self._run(read)
+
+    async def install(self) -> None:
+        await self.migrate()
+
+    async def uninstall(self) -> None:
+        await self.migrate(0)
+
+    async def migrate(self, version: int | None = None) -> int:
+        target = LATEST_VERSION if version is None else version
+        if not 0 <= target <= LATEST_VERSION:
+            raise SchemaError(f"migration version must be between 0 and {LATEST_VERSION}, got {target!r}")
+
+        def migrate(db: sqlite3.Connection) -> int:
+            def work() -> int:
+                has_table = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oban_schema'"
+                ).fetchone()
+                current = 0
+                if has_table:
+                    current = int(db.execute("SELECT max(version) FROM oban_schema").fetchone()[0] or 0)
+                for step in range(current + 1, target + 1):
+                    for statement in split_statements(_MIGRATIONS[step][0]):
+                        db.execute(statement)
+                    db.execute("DELETE FROM oban_schema")
+                    db.execute("INSERT INTO oban_schema (version) VALUES (?)", (step,))
+                for step in range(current, target, -1):
+                    for statement in split_statements(_MIGRATIONS[step][1]):
+                        db.execute(statement)
+                    if step > 1:
+                        db.execute("DELETE FROM oban_schema")
+                        db.execute("INSERT INTO oban_schema (version) VALUES (?)", (step - 1,))
+                return target
+
+            return _in_write_transaction(db, work)
+
+        return await self._run(migrate)
+
+    # -- inserting -----------------------------------------------------------------------------
+
+    async def insert_jobs(self, jobs: Sequence[Job], *, conn: Any = None) -> list[Job]:
+        if not jobs:
+            return []
+        now = utcnow()
+        now_text = to_iso(now)
+        rows = [self._insert_row(job, now_text) for job in jobs]
+        if conn is not None:
+            inserted = await self._insert_in_user_transaction(conn, jobs, rows, now)
+        else:
+            inserted = await self._run(self._insert_sync, jobs, rows, now)
+        queues = sorted({job.queue for job in inserted if job.state is JobState.AVAILABLE and not job.conflict})
+        if queues:
+            _local_hub.publish(self._hub_key, "insert", [{"queue": queue} for queue in queues])
+        return inserted
+
+    @staticmethod
+    def _insert_row(job: Job, now_text: str) -> tuple[Any, ...]:
+        scheduled = to_iso(job.scheduled_at) if job.scheduled_at is not None else now_text
+        return (
+            job.state.value, job.queue, job.worker,
+            _json.encode(job.args, "args"), _json.encode(job.meta, "meta"),
+            _json.encode(job.tags, "tags"),
+            job.max_attempts, job.priority, now_text, scheduled,
+        )
+
+    @staticmethod
+    def _apply_inserted(job: Job, row: tuple[Any, ...], job_id: int) -> Job:
+        job.id = job_id
+        job.inserted_at = from_iso(row[8])
+        job.scheduled_at = from_iso(row[9])
+        return job
+
+    def _insert_sync(
+        self, db: sqlite3.Connection, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+    ) -> list[Job]:
+        return _in_write_transaction(db, lambda: self._insert_all(db.execute, db.executemany, jobs, rows, now))
+
+    def _insert_all(
+        self, execute: Callable[..., Any], executemany: Callable[..., Any],
+        jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime,
+    ) -> list[Job]:
+        results: list[Job] = []
+        pending: list[int] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            executemany(_Q["insert_job"], [rows[i] for i in pending])
+            last = execute("SELECT last_insert_rowid()").fetchone()[0]
+            # One write transaction holds the lock, so rowids of one executemany are consecutive.
+            first = last - len(pending) + 1
+            for offset, index in enumerate(pending):
+                results[index] = self._apply_inserted(jobs[index], rows[index], first + offset)
+            pending.clear()
+
+        for index, job in enumerate(jobs):
+            results.append(job)
+            if job.unique is None:
+                pending.append(index)
+                continue
+            flush()
+            existing = self._find_unique(execute, job, now)
+            if existing is None:
+                execute(_Q["insert_job"], rows[index])
+                job_id = execute("SELECT last_insert_rowid()").fetchone()[0]
+                results[index] = self._apply_inserted(job, rows[index], job_id)
+            else:
+                results[index] = self._replace(execute, existing, job, now)
+        flush()
+        return results
+
+    @staticmethod
+    def _find_unique(execute: Callable[..., Any], job: Job, now: datetime) -> Job | None:
+        unique = job.unique
+        assert unique is not None
+        since = None if unique.period is None else to_iso(now - timedelta(seconds=unique.period))
+        row = execute(
+            _Q["find_unique"],
+            {
+                "key": job.meta.get(UNIQ_KEY),
+                "states": _json.encode(sorted(s.value for s in unique.states), "unique.states"),
+                "since": since,
+                "timestamp": unique.timestamp,
+            },
+        ).fetchone()
+        return None if row is None else _job_from_row(row)
+
+    @staticmethod
+    def _replace(execute: Callable[..., Any], existing: Job, job: Job, now: datetime) -> Job:
+        fields = (job.replace or {}).get(existing.state, ())
+        if fields:
+            for name in fields:
+                setattr(existing, name, getattr(job, name))
+            if "scheduled_at" in fields and existing.state in (JobState.AVAILABLE, JobState.SCHEDULED):
+                due = existing.scheduled_at is None or existing.scheduled_at <= now
+                existing.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+            execute(_Q["update_job"], LiteEngine._update_params(existing, now))
+        existing.conflict = True
+        return existing
+
+    async def _insert_in_user_transaction(
+        self, conn: aiosqlite.Connection, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+    ) -> list[Job]:
+        if not isinstance(conn, aiosqlite.Connection):
+            raise TypeError(f"conn must be an aiosqlite.Connection for LiteEngine, got {type(conn).__name__}")
+        # The caller's transaction is async; run each statement through their connection.
+        results: list[Job] = []
+        for index, job in enumerate(jobs):
+            if job.unique is not None:
+                cursor = await conn.execute(
+                    _Q["find_unique"],
+                    {
+                        "key": job.meta.get(UNIQ_KEY),
+                        "states": _json.encode(sorted(s.value for s in job.unique.states), "unique.states"),
+                        "since": None if job.unique.period is None
+                        else to_iso(now - timedelta(seconds=job.unique.period)),
+                        "timestamp": job.unique.timestamp,
+                    },
+                )
+                row = await cursor.fetchone()
+                if row is not None:
+                    statements: list[tuple[str, Any]] = []
+                    existing = self._replace(lambda sql, p: statements.append((sql, p)), _job_from_row(row), job, now)
+                    for sql, params in statements:
+                        await conn.execute(sql, params)
+                    results.append(existing)
+                    continue
+            cursor = await conn.execute(_Q["insert_job"], rows[index])
+            results.append(self._apply_inserted(job, rows[index], cursor.lastrowid))
+        return results
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+        if demand <= 0:
+            return []
+        params = {"queue": queue, "demand": demand, "node": node, "now": to_iso(now)}
+
+        def fetch(db: sqlite3.Connection) -> list[Job]:
+            rows = _in_write_transaction(db, lambda: db.execute(_Q["fetch_jobs"], params).fetchall())
+            jobs = [_job_from_row(row) for row in rows]
+            jobs.sort(key=lambda job: (job.priority, job.scheduled_at, job.id))
+            return jobs
+
+        return await self._run(fetch)
+
+    async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
+        if not acks:
+            return []
+        params = [
+            {
+                "id": ack.job_id,
+                "attempt": ack.attempt,
+                "state": ack.state.value,
+                "at": to_iso(ack.at),
+                "scheduled_at": to_iso(ack.scheduled_at) if ack.scheduled_at else None,
+                "error": _json.encode(ack.error, "error") if ack.error is not None else None,
+                "meta": _json.encode(ack.meta, "meta") if ack.meta else None,
+            }
+            for ack in acks
+        ]
+
+        def ack(db: sqlite3.Connection) -> list[int]:
+            def work() -> list[int]:
+                changed = []
+                for row in params:
+                    if db.execute(_Q["ack_job"], row).rowcount:
+                        changed.append(row["id"])
+                return changed
+
+            return _in_write_transaction(db, work)
+
+        return await self._run(ack)
+
+    # -- reading and managing ------------------------------------------------------------------
+
+    async def get_job(self, job_id: int) -> Job | None:
+        jobs = await self._select_by_ids([job_id])
+        return jobs[0] if jobs else None
+
+    async def _select_by_ids(self, ids: Sequence[int]) -> list[Job]:
+        def select(db: sqlite3.Connection) -> list[Job]:
+            rows = db.execute(_Q["select_jobs_by_id"], {"ids": _ids_json(ids)}).fetchall()
+            return [_job_from_row(row) for row in rows]
+
+        return await self._run(select)
+
+    async def list_jobs(
+        self, *, queue: str | None = None, worker: str | None = None,
+        states: Sequence[JobState] | None = None, limit: int = 1000,
+    ) -> list[Job]:
+        sql = (
+            _Q["select_jobs_by_id"].split("WHERE")[0]
+            + "WHERE (:queue IS NULL OR queue = :queue) AND (:worker IS NULL OR worker = :worker)"
+            " AND (:states IS NULL OR state IN (SELECT value FROM json_each(:states)))"
+            " ORDER BY id DESC LIMIT :limit"
+        )
+        params = {
+            "queue": queue, "worker": worker, "limit": limit,
+            "states": None if states is None else _json.encode([JobState(s).value for s in states], "states"),
+        }
+
+        def select(db: sqlite3.Connection) -> list[Job]:
+            return [_job_from_row(row) for row in db.execute(sql, params).fetchall()]
+
+        return await self._run(select)
+
+    async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
+        params = {"ids": _ids_json(ids), "now": to_iso(now)}
+
+        def cancel(db: sqlite3.Connection) -> tuple[int, list[int]]:
+            def work() -> tuple[int, list[int]]:
+                executing = [row[0] for row in db.execute(_Q["select_executing"], params).fetchall()]
+                count = db.execute(_Q["cancel_jobs"], params).rowcount
+                return count, executing
+
+            return _in_write_transaction(db, work)
+
+        return await self._run(cancel)
+
+    async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
+        return await self._write_count(_Q["retry_jobs"], {"ids": _ids_json(ids), "now": to_iso(now)})
+
+    async def delete_jobs(self, ids: Sequence[int]) -> int:
+        return await self._write_count(_Q["delete_jobs"], {"ids": _ids_json(ids)})
+
+    async def _write_count(self, sql: str, params: dict[str, Any]) -> int:
+        def write(db: sqlite3.Connection) -> int:
+            return _in_write_transaction(db, lambda: db.execute(sql, params).rowcount)
+
+        return await self._run(write)
+
+    @staticmethod
+    def _update_params(job: Job, now: datetime) -> dict[str, Any]:
+        return {
+            "id": job.id, "args": _json.encode(job.args, "args"), "meta": _json.encode(job.meta, "meta"),
+            "max_attempts": job.max_attempts, "priority": job.priority, "queue": job.queue,
+            "scheduled_at": to_iso(job.scheduled_at or now), "tags": _json.encode(job.tags, "tags"),
+            "worker": job.worker, "state": job.state.value,
+        }
+
+    async def update_jobs(self, ids: Sequence[int], change: Callable[[Job], Job]) -> list[Job]:
+        now = utcnow()
+
+        def update(db: sqlite3.Connection) -> list[Job]:
+            def work() -> list[Job]:
+                rows = db.execute(_Q["select_jobs_by_id"], {"ids": _ids_json(ids)}).fetchall()
+                updated = []
+                for row in rows:
+                    job = change(_job_from_row(row))
+                    db.execute(_Q["update_job"], self._update_params(job, now))
+                    updated.append(job)
+                return updated
+
+            return _in_write_transaction(db, work)
+
+        return await self._run(update)
+
+    # -- maintenance ---------------------------------------------------------------------------
+
+    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
+        params = {"now": to_iso(now), "limit": limit}
+
+        def stage(db: sqlite3.Connection) -> list[str]:
+            rows = _in_write_transaction(db, lambda: db.execute(_Q["stage_jobs"], params).fetchall())
+            return sorted({row[0] for row in rows})
+
+        return await self._run(stage)
+
+    async def prune_jobs(self, before: datetime, limit: int) -> int:
+        return await self._write_count(_Q["prune_jobs"], {"before": to_iso(before), "limit": limit})
+
+    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
+        params = {"before": to_iso(before), "now": to_iso(now)}
+
+        def rescue(db: sqlite3.Connection) -> tuple[int, int]:
+            rows = _in_write_transaction(db, lambda: db.execute(_Q["rescue_jobs"], params).fetchall())
+            discarded = sum(1 for row in rows if row[0] == "discarded")
+            return len(rows) - discarded, discarded
+
+        return await self._run(rescue)
+
+    # -- leadership ----------------------------------------------------------------------------
+
+    async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
+        params = {
+            "name": name, "node": node, "now": to_iso(now),
+            "expires_at": to_iso(now + timedelta(seconds=ttl)),
+        }
+
+        def elect(db: sqlite3.Connection) -> bool:
+            def work() -> bool:
+                db.execute(_Q["elect_leader"], params)
+                row = db.execute(_Q["leader_node"], params).fetchone()
+                return row is not None and row[0] == node
+
+            return _in_write_transaction(db, work)
+
+        return await self._run(elect)
+
+    async def resign_leader(self, name: str, node: str) -> None:
+        await self._write_count(_Q["resign_leader"], {"name": name, "node": node})
+
+    # -- notifications -------------------------------------------------------------------------
+
+    async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
+        _local_hub.publish(self._hub_key, channel, list(payloads))
+
+    async def listen(self, handler: NotificationHandler) -> None:
+        _local_hub.subscribe(self._hub_key, handler)
+        self._handlers.append(handler)
+
+    async def unlisten(self, handler: NotificationHandler) -> None:
+        _local_hub.unsubscribe(self._hub_key, handler)
+        if handler in self._handlers:
+            self._handlers.remove(handler)

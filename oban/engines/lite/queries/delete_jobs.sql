@@ -1,0 +1,2 @@
+DELETE FROM oban_jobs
+WHERE id IN (SELECT value FROM json_each(:ids)) AND state != 'executing'

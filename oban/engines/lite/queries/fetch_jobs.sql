@@ -1,0 +1,15 @@
+UPDATE oban_jobs
+SET state = 'executing',
+    attempt = attempt + 1,
+    attempted_at = :now,
+    attempted_by = json_insert(coalesce(attempted_by, '[]'), '$[#]', :node)
+WHERE id IN (
+    SELECT id
+    FROM oban_jobs
+    WHERE state = 'available' AND queue = :queue AND attempt < max_attempts
+    ORDER BY priority, scheduled_at, id
+    LIMIT :demand
+)
+RETURNING id, state, queue, worker, args, meta, tags, errors, attempted_by, attempt,
+          max_attempts, priority, inserted_at, scheduled_at, attempted_at, completed_at,
+          cancelled_at, discarded_at

@@ -1,0 +1,9 @@
+UPDATE oban_jobs
+SET state = 'available'
+WHERE id IN (
+    SELECT id FROM oban_jobs
+    WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= :now
+    ORDER BY scheduled_at, id
+    LIMIT :limit
+)
+RETURNING queue

@@ -1,0 +1,301 @@
+"""The job: one row of ``oban_jobs``, its states, and the rules a new or updated job must meet."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import InitVar, dataclass, field, fields
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from . import _json
+from ._time import as_utc, to_seconds, utcnow
+
+
+class JobState(StrEnum):
+    """Where a job is in its lifecycle; the values are the strings stored in the database."""
+
+    AVAILABLE = "available"
+    SUSPENDED = "suspended"
+    SCHEDULED = "scheduled"
+    EXECUTING = "executing"
+    RETRYABLE = "retryable"
+    COMPLETED = "completed"
+    DISCARDED = "discarded"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATES = frozenset({JobState.COMPLETED, JobState.CANCELLED, JobState.DISCARDED})
+"""States a job never leaves on its own; the pruner deletes jobs in these states."""
+
+INCOMPLETE_STATES = frozenset(JobState) - FINAL_STATES
+
+UNIQUE_STATE_GROUPS: dict[str, frozenset[JobState]] = {
+    "all": frozenset(JobState),
+    "incomplete": INCOMPLETE_STATES,
+    "scheduled": frozenset({JobState.SCHEDULED}),
+    "successful": frozenset(JobState) - {JobState.CANCELLED, JobState.DISCARDED},
+}
+
+UPDATABLE_FIELDS = frozenset(
+    {"args", "max_attempts", "meta", "priority", "queue", "scheduled_at", "tags", "worker"}
+)
+"""Fields ``Oban.update_job`` may change (``schedule_in`` is accepted as a convenience)."""
+
+_UNIQUE_FIELDS = frozenset({"args", "queue", "worker", "meta"})
+_UNIQUE_TIMESTAMPS = frozenset({"inserted_at", "scheduled_at"})
+
+UNIQ_KEY = "uniq_key"
+"""The ``meta`` key under which a unique job stores the hash of what makes it unique."""
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueOptions:
+    """How a job is compared with existing jobs at insert (Oban's ``unique`` option).
+
+    ``period`` is seconds, or ``None`` for as long as jobs are kept. ``fields`` picks what is
+    compared; ``keys`` narrows ``args``/``meta`` to some of their keys; ``states`` is a list of
+    states or one of the groups ``all``, ``incomplete``, ``scheduled``, ``successful``;
+    ``timestamp`` is which timestamp ``period`` counts back from.
+    """
+
+    period: float | None = 60.0
+    fields: tuple[str, ...] = ("args", "queue", "worker")
+    keys: tuple[str, ...] | None = None
+    states: frozenset[JobState] = UNIQUE_STATE_GROUPS["successful"]
+    timestamp: str = "inserted_at"
+
+    @classmethod
+    def parse(cls, value: Any) -> UniqueOptions | None:
+        """Accept ``True``, a dict of options, or ``UniqueOptions``; ``None``/``False`` is off."""
+        if value is None or value is False:
+            return None
+        if value is True:
+            return cls()
+        if isinstance(value, UniqueOptions):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValueError(f"unique must be True, a dict or UniqueOptions, got {value!r}")
+        unknown = set(value) - {"period", "fields", "keys", "states", "timestamp"}
+        if unknown:
+            raise ValueError(f"unique has unknown option(s) {sorted(unknown)!r}")
+        period = value.get("period", 60.0)
+        if period in (None, "infinity", float("inf")):
+            period = None
+        else:
+            period = to_seconds(period, "unique.period")
+            if period <= 0:
+                raise ValueError(f"unique.period must be positive, got {period!r}")
+        fields_ = tuple(value.get("fields", ("args", "queue", "worker")))
+        if not fields_ or not set(fields_) <= _UNIQUE_FIELDS:
+            raise ValueError(f"unique.fields must be a subset of {sorted(_UNIQUE_FIELDS)}, got {fields_!r}")
+        keys = value.get("keys")
+        keys = tuple(str(key) for key in keys) if keys is not None else None
+        states = value.get("states", "successful")
+        if isinstance(states, str):
+            if states not in UNIQUE_STATE_GROUPS:
+                raise ValueError(f"unique.states group must be one of {sorted(UNIQUE_STATE_GROUPS)}, got {states!r}")
+            state_set = UNIQUE_STATE_GROUPS[states]
+        else:
+            try:
+                state_set = frozenset(JobState(state) for state in states)
+            except ValueError:
+                raise ValueError(f"unique.states has an unknown state in {states!r}") from None
+        timestamp = value.get("timestamp", "inserted_at")
+        if timestamp not in _UNIQUE_TIMESTAMPS:
+            raise ValueError(f"unique.timestamp must be inserted_at or scheduled_at, got {timestamp!r}")
+        return cls(period=period, fields=fields_, keys=keys, states=state_set, timestamp=timestamp)
+
+    def key_for(self, job: Job) -> str:
+        """The hash two jobs share exactly when they are duplicates under these options."""
+        parts: dict[str, Any] = {}
+        for name in sorted(self.fields):
+            value = getattr(job, name)
+            if name in ("args", "meta"):
+                value = {k: v for k, v in value.items() if k != UNIQ_KEY}
+                if self.keys is not None:
+                    value = {k: value.get(k) for k in self.keys}
+            parts[name] = value
+        text = _json.encode_bytes(parts, "unique fields")
+        return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _normalize_tags(tags: Iterable[Any]) -> list[str]:
+    if isinstance(tags, str) or not isinstance(tags, Iterable):
+        raise ValueError(f"tags must be a list of strings, got {tags!r}")
+    cleaned = set()
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise ValueError(f"tags must be a list of strings, got element {tag!r}")
+        tag = tag.strip().lower()
+        if tag:
+            cleaned.add(tag)
+    return sorted(cleaned)
+
+
+@dataclass(slots=True, eq=False)
+class Job:
+    """A unit of work: a worker name, JSON args, and where the job is in its lifecycle.
+
+    Build one with ``Job(worker="myapp.workers.Email", args={...})`` or a worker's ``new``.
+    Construction validates every field and raises ``ValueError`` naming the field at fault.
+    ``schedule_in`` (seconds or ``timedelta``) is a shortcut for ``scheduled_at``.
+    """
+
+    worker: str
+    args: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    state: JobState = JobState.AVAILABLE
+    queue: str = "default"
+    attempt: int = 0
+    max_attempts: int = 20
+    priority: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    attempted_by: list[str] = field(default_factory=list)
+    inserted_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    attempted_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    discarded_at: datetime | None = None
+    unique: UniqueOptions | None = None
+    replace: dict[JobState, tuple[str, ...]] | None = None
+    conflict: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+    schedule_in: InitVar[float | timedelta | None] = None
+    _cancelled: bool = field(default=False, repr=False)
+
+    def __post_init__(self, schedule_in: float | timedelta | None) -> None:
+        if schedule_in is not None:
+            self.scheduled_at = utcnow() + timedelta(seconds=to_seconds(schedule_in, "schedule_in"))
+        self.unique = UniqueOptions.parse(self.unique)
+        self.replace = _parse_replace(self.replace)
+        self._validate()
+        try:
+            self.state = JobState(self.state)
+        except ValueError:
+            raise ValueError(f"state must be one of {[s.value for s in JobState]}, got {self.state!r}") from None
+        if self.scheduled_at is not None:
+            self.scheduled_at = as_utc(self.scheduled_at)
+            if self.state is JobState.AVAILABLE and self.scheduled_at > utcnow():
+                self.state = JobState.SCHEDULED
+
+    def _validate(self) -> None:
+        if not isinstance(self.worker, str) or not self.worker.strip():
+            raise ValueError(f"worker must be a non-blank string, got {self.worker!r}")
+        if not isinstance(self.queue, str) or not self.queue.strip():
+            raise ValueError(f"queue must be a non-blank string, got {self.queue!r}")
+        if len(self.queue) > 127 or len(self.worker) > 255:
+            field_name = "queue" if len(self.queue) > 127 else "worker"
+            raise ValueError(f"{field_name} is too long ({len(getattr(self, field_name))} characters)")
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be an integer greater than 0, got {self.max_attempts!r}")
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int) or not 0 <= self.priority <= 9:
+            raise ValueError(f"priority must be an integer from 0 to 9, got {self.priority!r}")
+        if not isinstance(self.args, dict):
+            raise ValueError(f"args must be a dict (a JSON object), got {self.args!r}")
+        if not isinstance(self.meta, dict):
+            raise ValueError(f"meta must be a dict (a JSON object), got {self.meta!r}")
+        if self.scheduled_at is not None and not isinstance(self.scheduled_at, datetime):
+            raise ValueError(f"scheduled_at must be a datetime, got {self.scheduled_at!r}")
+        self.tags = _normalize_tags(self.tags)
+
+    @classmethod
+    def _load(cls, **values: Any) -> Job:
+        """Build a job from stored values without validation (engines use this for rows)."""
+        job = cls.__new__(cls)
+        job.worker = values["worker"]
+        job.args = values.get("args") or {}
+        job.id = values.get("id")
+        job.state = JobState(values.get("state", "available"))
+        job.queue = values.get("queue", "default")
+        job.attempt = values.get("attempt", 0)
+        job.max_attempts = values.get("max_attempts", 20)
+        job.priority = values.get("priority", 0)
+        job.meta = values.get("meta") or {}
+        job.tags = values.get("tags") or []
+        job.errors = values.get("errors") or []
+        job.attempted_by = values.get("attempted_by") or []
+        job.inserted_at = values.get("inserted_at")
+        job.scheduled_at = values.get("scheduled_at")
+        job.attempted_at = values.get("attempted_at")
+        job.completed_at = values.get("completed_at")
+        job.cancelled_at = values.get("cancelled_at")
+        job.discarded_at = values.get("discarded_at")
+        job.unique = None
+        job.replace = None
+        job.conflict = values.get("conflict", False)
+        job.extra = {}
+        job._cancelled = False
+        return job
+
+    def cancelled(self) -> bool:
+        """True once cancellation of this running job was requested, from any node."""
+        return self._cancelled
+
+    def update(self, changes: Mapping[str, Any]) -> Job:
+        """A copy of this job with ``changes`` applied and validated.
+
+        Only :data:`UPDATABLE_FIELDS` (and ``schedule_in``) may change; anything else raises
+        ``ValueError`` naming the field.
+        """
+        if not isinstance(changes, Mapping):
+            raise ValueError(f"changes must be a dict of fields, got {changes!r}")
+        unknown = set(changes) - UPDATABLE_FIELDS - {"schedule_in"}
+        if unknown:
+            raise ValueError(f"cannot update field(s) {sorted(unknown)!r}; updatable: {sorted(UPDATABLE_FIELDS)}")
+        updated = self._copy()
+        for name, value in changes.items():
+            if name == "schedule_in":
+                updated.scheduled_at = utcnow() + timedelta(seconds=to_seconds(value, "schedule_in"))
+            else:
+                setattr(updated, name, value)
+        updated._validate()
+        if updated.scheduled_at is not None:
+            updated.scheduled_at = as_utc(updated.scheduled_at)
+        return updated
+
+    def _copy(self) -> Job:
+        copy = Job.__new__(Job)
+        for f in fields(Job):
+            setattr(copy, f.name, getattr(self, f.name))
+        copy._cancelled = self._cancelled
+        return copy
+
+    @property
+    def recorded(self) -> Any:
+        """The value a worker returned in a ``Record``, or ``None``."""
+        return self.meta.get("return") if self.meta.get("recorded") else None
+
+    def __str__(self) -> str:
+        short = self.worker.rsplit(".", 1)[-1]
+        return f"Job(id={self.id}, worker={short}, args={self.args}, queue={self.queue}, state={self.state.value})"
+
+
+def _parse_replace(value: Any) -> dict[JobState, tuple[str, ...]] | None:
+    """``replace`` maps states to the fields a unique conflict overwrites; a list means any state."""
+    if value is None:
+        return None
+    allowed = UPDATABLE_FIELDS
+    if isinstance(value, list | tuple):
+        value = {state: value for state in JobState}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"replace must be a list of fields or a dict of state -> fields, got {value!r}")
+    parsed: dict[JobState, tuple[str, ...]] = {}
+    for state, names in value.items():
+        try:
+            state = JobState(state)
+        except ValueError:
+            raise ValueError(f"replace names an unknown state {state!r}") from None
+        names = tuple(names)
+        bad = set(names) - allowed
+        if bad:
+            raise ValueError(f"replace names field(s) that cannot be replaced: {sorted(bad)!r}")
+        parsed[state] = names
+    return parsed
+
+
+ChangeSpec = Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]

@@ -1,0 +1,493 @@
+"""The ``Oban`` facade: enqueue and manage jobs, and run queues on this node."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from ._time import utcnow
+from .engines.lite import LiteEngine
+from .engines.protocol import Engine
+from .errors import InstanceNotFoundError, SchemaError
+from .job import UNIQ_KEY, Job, JobState
+from .runtime._periodic import Periodic
+from .runtime.acker import Acker
+from .runtime.cron import Cron, CronEntry, parse_entry, registered_entries
+from .runtime.executor import execute
+from .runtime.leader import Leader
+from .runtime.producer import Producer, QueueInfo, check_limit
+
+log = logging.getLogger("oban")
+
+_instances: dict[str, Oban] = {}
+
+QueueConfig = int | Mapping[str, Any]
+JobRef = Job | int
+
+
+def _job_id(job: JobRef) -> int:
+    job_id = job.id if isinstance(job, Job) else job
+    if isinstance(job_id, bool) or not isinstance(job_id, int):
+        raise ValueError(f"job must be a stored Job or an integer id, got {job!r}")
+    return job_id
+
+
+def _default_node() -> str:
+    # The pid keeps two processes on one host apart for leadership and node-scoped signals.
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+def _options(value: Mapping[str, Any] | bool | None, defaults: dict[str, Any], what: str) -> dict[str, Any] | None:
+    if value is False:
+        return None
+    if value is None or value is True:
+        return dict(defaults)
+    unknown = set(value) - set(defaults)
+    if unknown:
+        raise ValueError(f"{what} has unknown option(s) {sorted(unknown)!r}; known: {sorted(defaults)}")
+    return {**defaults, **value}
+
+
+class Oban:
+    """Background jobs in your database.
+
+    ``Oban(engine=LiteEngine("jobs.db"), queues={"default": 10})``. With no ``queues`` it is a
+    client that only enqueues and manages jobs; nothing needs starting for that, the engine
+    connects on first use. ``start()`` (or ``async with``) runs the queues, leadership, staging,
+    pruning, rescue and cron on this node; ``stop()`` shuts down gracefully.
+
+    Options: ``name`` (registry name, default ``"oban"``), ``node`` (default host.pid),
+    ``stage_interval`` (1 s; also how often idle queues poll), ``pruner`` (``max_age`` 60 s,
+    ``interval`` 30 s, ``limit`` 10 000, or ``False``), ``lifeline`` (``interval`` 60 s,
+    ``rescue_after`` 3600 s, or ``False``), ``cron`` (a list of ``(expr, worker[, options])``),
+    ``cron_timezone``, ``leadership`` (default: on when queues run), ``shutdown_grace_period``
+    (15 s).
+    """
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        queues: Mapping[str, QueueConfig] | None = None,
+        name: str = "oban",
+        node: str | None = None,
+        stage_interval: float = 1.0,
+        stage_limit: int = 20_000,
+        pruner: Mapping[str, Any] | bool | None = None,
+        lifeline: Mapping[str, Any] | bool | None = None,
+        cron: Iterable[Any] | bool | None = None,
+        cron_timezone: str = "Etc/UTC",
+        leadership: bool | None = None,
+        shutdown_grace_period: float = 15.0,
+    ) -> None:
+        self.engine: Engine = engine if engine is not None else LiteEngine("oban.db")
+        self.name = name
+        self.node = node or _default_node()
+        self.stage_interval = float(stage_interval)
+        if self.stage_interval <= 0:
+            raise ValueError(f"stage_interval must be positive, got {stage_interval!r}")
+        self.stage_limit = stage_limit
+        self.shutdown_grace_period = float(shutdown_grace_period)
+        self._queue_config = {queue: self._parse_queue(queue, config) for queue, config in (queues or {}).items()}
+        self._pruner_options = _options(pruner, {"max_age": 60.0, "interval": 30.0, "limit": 10_000}, "pruner")
+        self._lifeline_options = _options(lifeline, {"interval": 60.0, "rescue_after": 3600.0}, "lifeline")
+        self._leadership = bool(self._queue_config) if leadership is None else leadership
+        entries: list[CronEntry] = []
+        if cron is not False:
+            entries = [parse_entry(spec, cron_timezone) for spec in (cron or ())]
+            explicit = {entry.name for entry in entries}
+            entries += [entry for entry in registered_entries() if entry.name not in explicit]
+        self._cron_entries = entries
+        self._producers: dict[str, Producer] = {}
+        self._acker: Acker | None = None
+        self._leader: Leader | None = None
+        self._loops: list[Periodic] = []
+        self._cron: Cron | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        self._ready = False
+        self._started = False
+        self._lock = asyncio.Lock()
+        _instances[name] = self
+
+    @staticmethod
+    def _parse_queue(queue: str, config: QueueConfig) -> dict[str, Any]:
+        if not isinstance(queue, str) or not queue.strip():
+            raise ValueError(f"queue names must be non-blank strings, got {queue!r}")
+        if isinstance(config, Mapping):
+            unknown = set(config) - {"limit", "paused"}
+            if unknown:
+                raise ValueError(f"queue {queue!r} has unknown option(s) {sorted(unknown)!r}")
+            return {"limit": check_limit(config.get("limit"), queue), "paused": bool(config.get("paused", False))}
+        return {"limit": check_limit(config, queue), "paused": False}
+
+    @classmethod
+    def get_instance(cls, name: str = "oban") -> Oban:
+        """The ``Oban`` created under ``name`` (the most recent one, if several were)."""
+        try:
+            return _instances[name]
+        except KeyError:
+            raise InstanceNotFoundError(f"no Oban instance named {name!r}; create Oban(name={name!r}, ...) first") from None
+
+    def __repr__(self) -> str:
+        return f"Oban(name={self.name!r}, node={self.node!r}, engine={self.engine!r})"
+
+    @property
+    def is_leader(self) -> bool:
+        """True while this node holds the cluster's leadership."""
+        return self._leader is not None and self._leader.is_leader
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        await self.engine.connect()
+        if await self.engine.schema_version() == 0:
+            raise SchemaError(
+                f"the oban schema is not installed in {self.engine.dsn}; run: oban install --dsn {self.engine.dsn}"
+            )
+        self._ready = True
+
+    async def start(self) -> Oban:
+        """Run this node's queues and background work; returns once it is listening."""
+        async with self._lock:
+            if self._started:
+                return self
+            await self._ensure_ready()
+            await self.engine.listen(self._on_notification)
+            total = sum(config["limit"] for config in self._queue_config.values())
+            self._threads = ThreadPoolExecutor(max_workers=max(32, total), thread_name_prefix=f"oban-{self.name}")
+            self._acker = Acker(self.engine)
+            self._acker.start()
+            if self._leadership:
+                self._leader = Leader(self.engine, name=self.name, node=self.node)
+                await self._leader.start()
+                self._start_leader_work()
+            for queue, config in self._queue_config.items():
+                self._start_producer(queue, config["limit"], config["paused"])
+            self._started = True
+        return self
+
+    def _start_leader_work(self) -> None:
+        leading = lambda: self.is_leader  # noqa: E731
+        self._loops = [Periodic("stager", self.stage_interval, self._stage, when=leading, first_delay=0.01)]
+        if self._pruner_options:
+            self._loops.append(Periodic("pruner", self._pruner_options["interval"], self._prune, when=leading))
+        if self._lifeline_options:
+            self._loops.append(
+                Periodic("lifeline", self._lifeline_options["interval"], self._rescue, when=leading, first_delay=1.0)
+            )
+        for loop in self._loops:
+            loop.start()
+        self._cron = Cron(self._cron_entries, self.enqueue_many, when=leading)
+        self._cron.start()
+
+    async def _stage(self) -> None:
+        queues = await self.engine.stage_jobs(utcnow(), self.stage_limit)
+        if queues:
+            await self.engine.notify("insert", [{"queue": queue} for queue in queues])
+
+    async def _prune(self) -> None:
+        assert self._pruner_options is not None
+        before = utcnow() - timedelta(seconds=self._pruner_options["max_age"])
+        pruned = await self.engine.prune_jobs(before, self._pruner_options["limit"])
+        if pruned:
+            log.debug("pruned %d jobs", pruned)
+
+    async def _rescue(self) -> None:
+        assert self._lifeline_options is not None
+        now = utcnow()
+        rescued, discarded = await self.engine.rescue_jobs(
+            now - timedelta(seconds=self._lifeline_options["rescue_after"]), now
+        )
+        if rescued or discarded:
+            log.warning("lifeline rescued %d orphaned jobs and discarded %d", rescued, discarded)
+            await self.engine.notify("insert", [{"queue": queue} for queue in self._producers])
+
+    def _start_producer(self, queue: str, limit: int, paused: bool) -> Producer:
+        assert self._acker is not None
+        producer = Producer(
+            queue=queue, limit=limit, paused=paused, engine=self.engine, node=self.node,
+            ack=self._acker.add, threads=self._threads, poll_interval=self.stage_interval,
+        )
+        self._producers[queue] = producer
+        producer.start()
+        return producer
+
+    async def stop(self) -> None:
+        """Stop claiming jobs, let running ones finish within the grace period, write every ack.
+
+        Jobs still running after ``shutdown_grace_period`` are cancelled and left ``executing``
+        for the lifeline to rescue; their ids are logged.
+        """
+        async with self._lock:
+            if not self._started:
+                await self.engine.close()
+                self._ready = False
+                return
+            deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
+            if self._cron is not None:
+                await self._cron.stop()
+            for loop in self._loops:
+                await loop.stop()
+            results = await asyncio.gather(*(p.stop(deadline) for p in self._producers.values()))
+            stragglers = [job.id for jobs in results for job in jobs]
+            if stragglers:
+                log.error(
+                    "shutdown grace period (%ss) ended with jobs still running; left for rescue: %s",
+                    self.shutdown_grace_period, stragglers,
+                )
+            assert self._acker is not None
+            await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
+            if self._leader is not None:
+                await self._leader.stop()
+            await self.engine.unlisten(self._on_notification)
+            if self._threads is not None:
+                self._threads.shutdown(wait=False, cancel_futures=True)
+            self._producers.clear()
+            self._started = False
+            self._ready = False
+            await self.engine.close()
+
+    async def __aenter__(self) -> Oban:
+        return await self.start()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def _on_notification(self, channel: str, payload: dict[str, Any]) -> None:
+        if channel == "insert":
+            producer = self._producers.get(payload.get("queue", ""))
+            if producer is not None:
+                producer.wake()
+        elif channel == "signal":
+            if payload.get("sender") == self.node and payload.get("instance") == self.name:
+                return  # applied locally when sent
+            target = payload.get("node")
+            if target is None or target == self.node:
+                self._apply_signal(payload)
+        elif channel == "leader" and self._leader is not None and payload.get("name") == self.name:
+            self._leader.on_resigned()
+
+    def _apply_signal(self, payload: Mapping[str, Any]) -> None:
+        action = payload.get("action")
+        queue = payload.get("queue")
+        if action == "pkill":
+            ids = {int(i) for i in payload.get("job_ids", ())}
+            for producer in self._producers.values():
+                producer.cancel_running(ids)
+            return
+        if action == "start":
+            if queue not in self._producers and self._started:
+                self._start_producer(queue, int(payload["limit"]), bool(payload.get("paused", False)))
+            return
+        if action == "stop":
+            producer = self._producers.pop(queue, None)
+            if producer is not None:
+                deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
+                asyncio.get_running_loop().create_task(producer.stop(deadline))
+            return
+        targets = list(self._producers.values()) if queue == "*" else [self._producers[queue]] if queue in self._producers else []
+        for producer in targets:
+            if action == "pause":
+                producer.pause()
+            elif action == "resume":
+                producer.resume()
+            elif action == "scale":
+                producer.scale(int(payload["limit"]))
+
+    async def _signal(self, payload: dict[str, Any], node: str | None) -> None:
+        payload = {**payload, "node": node, "sender": self.node, "instance": self.name}
+        if node is None or node == self.node:
+            self._apply_signal(payload)
+        if node != self.node:
+            await self._ensure_ready()
+            await self.engine.notify("signal", [payload])
+
+    # -- inserting -----------------------------------------------------------------------------
+
+    async def enqueue(self, job: Job, *, conn: Any = None) -> Job:
+        """Insert one job and return it as stored (with ``id``; ``conflict`` for unique clashes).
+
+        ``conn`` is the engine's native connection inside your own transaction: the job then
+        exists only if that transaction commits.
+        """
+        return (await self.enqueue_many(job, conn=conn))[0]
+
+    async def enqueue_many(self, *jobs: Job | Iterable[Job], conn: Any = None) -> list[Job]:
+        """Insert many jobs in one round trip: ``enqueue_many(a, b)`` or ``enqueue_many([a, b])``."""
+        flat: list[Job] = []
+        for item in jobs:
+            if isinstance(item, Job):
+                flat.append(item)
+            elif isinstance(item, Iterable) and not isinstance(item, str | bytes | Mapping):
+                flat.extend(item)
+            else:
+                raise ValueError(f"enqueue_many takes Job objects or iterables of them, got {item!r}")
+        for job in flat:
+            if not isinstance(job, Job):
+                raise ValueError(f"enqueue_many takes Job objects, got {job!r}")
+            if job.unique is not None:
+                job.meta[UNIQ_KEY] = job.unique.key_for(job)
+        if not flat:
+            return []
+        await self._ensure_ready()
+        return await self.engine.insert_jobs(flat, conn=conn)
+
+    # -- reading and managing jobs -------------------------------------------------------------
+
+    async def get_job(self, job: JobRef) -> Job | None:
+        """The stored job with this id, or ``None``."""
+        await self._ensure_ready()
+        return await self.engine.get_job(_job_id(job))
+
+    async def list_jobs(
+        self, *, queue: str | None = None, worker: str | type | None = None,
+        state: str | Sequence[str] | None = None, limit: int = 1000,
+    ) -> list[Job]:
+        """Stored jobs matching every filter given, newest first."""
+        from .worker import worker_name
+
+        await self._ensure_ready()
+        if worker is not None and not isinstance(worker, str):
+            worker = getattr(worker, "name", None) if hasattr(worker, "call_with") else worker_name(worker)
+        states = None if state is None else [JobState(state)] if isinstance(state, str) else [JobState(s) for s in state]
+        return await self.engine.list_jobs(queue=queue, worker=worker, states=states, limit=limit)
+
+    async def cancel_job(self, job: JobRef) -> int:
+        """Cancel one job; an executing job is marked at once and told via ``job.cancelled()``."""
+        return await self.cancel_many_jobs([job])
+
+    async def cancel_many_jobs(self, jobs: Iterable[JobRef]) -> int:
+        """Cancel incomplete jobs; returns how many rows changed."""
+        ids = [_job_id(job) for job in jobs]
+        await self._ensure_ready()
+        count, executing = await self.engine.cancel_jobs(ids, utcnow())
+        if executing:
+            await self._signal({"action": "pkill", "job_ids": executing}, None)
+        return count
+
+    async def retry_job(self, job: JobRef) -> int:
+        """Make a job available now (any state but available/executing); raises its max_attempts if spent."""
+        return await self.retry_many_jobs([job])
+
+    async def retry_many_jobs(self, jobs: Iterable[JobRef]) -> int:
+        """Retry many jobs; returns how many rows changed."""
+        ids = [_job_id(job) for job in jobs]
+        await self._ensure_ready()
+        count = await self.engine.retry_jobs(ids, utcnow())
+        if count:
+            await self.engine.notify("insert", [{"queue": q} for q in self._producers])
+        return count
+
+    async def delete_job(self, job: JobRef) -> int:
+        """Delete a job unless it is executing; returns 1 if deleted."""
+        return await self.delete_many_jobs([job])
+
+    async def delete_many_jobs(self, jobs: Iterable[JobRef]) -> int:
+        """Delete jobs that are not executing; returns how many were deleted."""
+        ids = [_job_id(job) for job in jobs]
+        await self._ensure_ready()
+        return await self.engine.delete_jobs(ids)
+
+    async def update_job(
+        self, job: JobRef, changes: Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]
+    ) -> Job | None:
+        """Change a job's updatable fields (a dict, or a callable ``job -> dict``); ``None`` if missing."""
+        updated = await self.update_many_jobs([job], changes)
+        return updated[0] if updated else None
+
+    async def update_many_jobs(
+        self, jobs: Iterable[JobRef], changes: Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]
+    ) -> list[Job]:
+        """Update many jobs atomically; a callable sees each job's current stored state."""
+        ids = [_job_id(job) for job in jobs]
+        if not callable(changes) and not isinstance(changes, Mapping):
+            raise ValueError(f"changes must be a dict or a callable returning one, got {changes!r}")
+        if isinstance(changes, Mapping):
+            Job(worker="probe").update(changes)  # reject bad fields before touching the database
+
+        def change(job: Job) -> Job:
+            wanted = changes(job) if callable(changes) else changes
+            updated = job.update(wanted)
+            if updated.state in (JobState.AVAILABLE, JobState.SCHEDULED) and (
+                "scheduled_at" in wanted or "schedule_in" in wanted
+            ):
+                due = updated.scheduled_at is None or updated.scheduled_at <= utcnow()
+                updated.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+            return updated
+
+        await self._ensure_ready()
+        return await self.engine.update_jobs(ids, change)
+
+    # -- queues --------------------------------------------------------------------------------
+
+    def check_queue(self, queue: str) -> QueueInfo | None:
+        """This node's view of ``queue`` (limit, paused, running ids), or ``None`` if not running here."""
+        producer = self._producers.get(queue)
+        return producer.info() if producer is not None else None
+
+    def check_all_queues(self) -> list[QueueInfo]:
+        """Every queue running on this node."""
+        return [producer.info() for producer in self._producers.values()]
+
+    async def pause_queue(self, queue: str, *, node: str | None = None) -> None:
+        """Stop claiming jobs from ``queue`` on every node (or on ``node``); running jobs finish."""
+        await self._signal({"action": "pause", "queue": queue}, node)
+
+    async def resume_queue(self, queue: str, *, node: str | None = None) -> None:
+        """Resume a paused queue on every node (or on ``node``)."""
+        await self._signal({"action": "resume", "queue": queue}, node)
+
+    async def pause_all_queues(self, *, node: str | None = None) -> None:
+        """Pause every queue on every node (or on ``node``)."""
+        await self._signal({"action": "pause", "queue": "*"}, node)
+
+    async def resume_all_queues(self, *, node: str | None = None) -> None:
+        """Resume every queue on every node (or on ``node``)."""
+        await self._signal({"action": "resume", "queue": "*"}, node)
+
+    async def scale_queue(self, queue: str, *, limit: int, node: str | None = None) -> None:
+        """Change ``queue``'s concurrency limit on every node (or on ``node``)."""
+        check_limit(limit, queue)
+        await self._signal({"action": "scale", "queue": queue, "limit": limit}, node)
+
+    async def start_queue(self, queue: str, *, limit: int, paused: bool = False, node: str | None = None) -> None:
+        """Start running ``queue`` on every started node (or on ``node``)."""
+        self._parse_queue(queue, {"limit": limit, "paused": paused})
+        await self._signal({"action": "start", "queue": queue, "limit": limit, "paused": paused}, node)
+
+    async def stop_queue(self, queue: str, *, node: str | None = None) -> None:
+        """Stop running ``queue`` on every node (or on ``node``), letting running jobs finish."""
+        await self._signal({"action": "stop", "queue": queue}, node)
+
+    # -- testing -------------------------------------------------------------------------------
+
+    async def drain_queue(self, queue: str = "default", *, with_scheduled: bool = False, limit: int = 100) -> dict[str, int]:
+        """Run every available job of ``queue`` here and now, until none is left; count outcomes.
+
+        Meant for tests: no queue needs to be running. ``with_scheduled`` first makes scheduled
+        and retryable jobs due (retries it produces are not run again in the same drain).
+        """
+        await self._ensure_ready()
+        outcomes: Counter[str] = Counter()
+        while True:
+            if with_scheduled:
+                await self.engine.stage_jobs(utcnow() + timedelta(days=36500), 1_000_000)
+                with_scheduled = False
+            jobs = await self.engine.fetch_jobs(queue, limit, self.node, utcnow())
+            if not jobs:
+                return dict(outcomes)
+            acks = [await execute(job) for job in jobs]
+            await self.engine.ack_jobs(acks)
+            outcomes.update(ack.state.value for ack in acks)
+

@@ -1,0 +1,1 @@
+"""The runtime: producers, the acker, leadership and the leader's periodic work."""

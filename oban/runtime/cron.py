@@ -1,0 +1,165 @@
+"""Periodic jobs: the leader inserts a job for each cron entry due at the top of every minute."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from .._time import utcnow
+from ..job import Job
+
+log = logging.getLogger("oban.cron")
+
+_ENTRY_OPTIONS = frozenset({"args", "queue", "priority", "max_attempts", "tags", "meta", "name", "timezone"})
+
+
+@dataclass(frozen=True, slots=True)
+class CronEntry:
+    """One line of the crontab: when, which worker, and the job options to insert with."""
+
+    expr: str
+    worker: str
+    timezone: str = "Etc/UTC"
+    name: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.expr, str) or not croniter.is_valid(self.expr):
+            raise ValueError(f"cron expression {self.expr!r} is not valid")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"cron timezone {self.timezone!r} is not a known time zone") from None
+        if not self.name:
+            object.__setattr__(self, "name", self.worker)
+
+    def is_due(self, at: datetime) -> bool:
+        """True when the expression matches the minute ``at`` falls in, in the entry's zone."""
+        local = at.astimezone(ZoneInfo(self.timezone)).replace(second=0, microsecond=0)
+        return bool(croniter.match(self.expr, local))
+
+    def build_job(self) -> Job:
+        """The job this entry inserts, marked with Oban's cron meta keys and unique per minute."""
+        options = dict(self.options)
+        meta = {
+            **options.pop("meta", {}),
+            "cron": True, "cron_expr": self.expr, "cron_tz": self.timezone, "cron_name": self.name,
+        }
+        return Job(
+            worker=self.worker, meta=meta,
+            unique={"period": 59, "fields": ["worker", "queue", "meta"], "keys": ["cron_name"]},
+            **options,
+        )
+
+
+_registered: list[CronEntry] = []
+
+
+def parse_entry(spec: Any, timezone: str = "Etc/UTC") -> CronEntry:
+    """Accept ``(expr, worker)`` or ``(expr, worker, options)``; ``worker`` a name or a class."""
+    if isinstance(spec, CronEntry):
+        return spec
+    if not isinstance(spec, tuple | list) or len(spec) not in (2, 3):
+        raise ValueError(f"cron entry must be (expr, worker) or (expr, worker, options), got {spec!r}")
+    expr, target = spec[0], spec[1]
+    options = dict(spec[2]) if len(spec) == 3 else {}
+    unknown = set(options) - _ENTRY_OPTIONS
+    if unknown:
+        raise ValueError(f"cron entry for {target!r} has unknown option(s) {sorted(unknown)!r}")
+    worker = target if isinstance(target, str) else _name_of(target)
+    defaults = dict(getattr(target, "_oban_options", {})) if not isinstance(target, str) else {}
+    defaults.pop("unique", None)
+    defaults.pop("replace", None)
+    zone = options.pop("timezone", timezone)
+    name = options.pop("name", "")
+    return CronEntry(expr=expr, worker=worker, timezone=zone, name=name, options={**defaults, **options})
+
+
+def _name_of(target: Any) -> str:
+    from ..worker import worker_name
+
+    return getattr(target, "name", None) if hasattr(target, "call_with") else worker_name(target)
+
+
+def register_periodic(cron: str | Mapping[str, Any], worker_cls: type, *, name: str) -> None:
+    """Record a worker declared with ``cron=``; every ``Oban`` with cron enabled schedules it."""
+    if isinstance(cron, str):
+        expr, zone = cron, "Etc/UTC"
+    else:
+        expr, zone = cron["expr"], cron.get("timezone", "Etc/UTC")
+    options = dict(getattr(worker_cls, "_oban_options", {}))
+    options.pop("unique", None)
+    options.pop("replace", None)
+    entry = CronEntry(expr=expr, worker=name, timezone=zone, options=options)
+    _registered[:] = [e for e in _registered if e.name != entry.name]
+    _registered.append(entry)
+
+
+def registered_entries() -> list[CronEntry]:
+    """Entries declared on workers with ``cron=``."""
+    return list(_registered)
+
+
+class Cron:
+    """At the top of each minute, if this node leads, insert the jobs of the entries due."""
+
+    def __init__(
+        self,
+        entries: Iterable[CronEntry],
+        insert: Callable[[list[Job]], Awaitable[list[Job]]],
+        *,
+        when: Callable[[], bool],
+    ) -> None:
+        self.entries = list(entries)
+        names = [entry.name for entry in self.entries]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"cron entries share the name(s) {duplicates!r}; give each a distinct 'name'")
+        self._insert = insert
+        self._when = when
+        self._task: asyncio.Task[None] | None = None
+
+    async def evaluate(self, at: datetime) -> list[Job]:
+        """Insert the jobs of every entry due in the minute of ``at``; return what was stored."""
+        due = [entry.build_job() for entry in self.entries if entry.is_due(at)]
+        if not due:
+            return []
+        return await self._insert(due)
+
+    def start(self) -> None:
+        """Begin evaluating at each minute boundary."""
+        if self.entries and self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="oban-cron")
+
+    async def stop(self) -> None:
+        """Stop evaluating."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _loop(self) -> None:
+        while True:
+            now = utcnow()
+            next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            await asyncio.sleep((next_minute - now).total_seconds() + 0.001)
+            if not self._when():
+                continue
+            try:
+                inserted = await self.evaluate(next_minute)
+            except Exception as error:
+                log.warning("inserting cron jobs for %s failed: %r", next_minute.isoformat(), error)
+                continue
+            for job in inserted:
+                if not job.conflict:
+                    log.debug("cron inserted job %s for %s", job.id, job.meta.get("cron_name"))

@@ -1,0 +1,99 @@
+"""Run one job's worker and turn what happened into an ``Ack``; never raises for the job's faults."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import traceback
+from concurrent.futures import Executor
+from datetime import timedelta
+from typing import Any
+
+from .._time import to_iso, utcnow
+from ..engines.protocol import Ack
+from ..errors import JobTimeoutError
+from ..job import Job, JobState
+from ..results import Cancel, Record, Snooze
+from ..worker import backoff_for, resolve_worker, timeout_for
+
+log = logging.getLogger("oban.executor")
+
+
+def format_error(error: BaseException) -> str:
+    """The error text stored in ``errors``: the exception and its traceback."""
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip()
+
+
+async def _call_process(instance: Any, job: Job, threads: Executor | None) -> Any:
+    process = instance.process
+    if inspect.iscoroutinefunction(process):
+        result = await process(job)
+    else:
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(threads, process, job)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def execute(job: Job, threads: Executor | None = None) -> Ack:
+    """Run ``job`` and return the ack describing its outcome.
+
+    Worker exceptions, unknown workers and timeouts become failures (retry or discard) recorded
+    in ``errors``. Only ``asyncio.CancelledError`` (shutdown) escapes, leaving the job for rescue.
+    """
+    instance: Any = None
+    try:
+        instance = resolve_worker(job.worker)()
+        timeout = timeout_for(instance, job)
+        if timeout is None:
+            result = await _call_process(instance, job, threads)
+        else:
+            try:
+                async with asyncio.timeout(timeout) as scope:
+                    result = await _call_process(instance, job, threads)
+            except TimeoutError:
+                if not scope.expired():
+                    raise
+                job._cancelled = True  # a worker in a thread cannot be stopped; ask it to stop
+                raise JobTimeoutError(f"job {job.id} ({job.worker}) exceeded its timeout of {timeout}s") from None
+    except asyncio.CancelledError:
+        raise
+    except BaseException as error:
+        return failure_ack(job, instance, error)
+    return outcome_ack(job, result)
+
+
+def outcome_ack(job: Job, result: Any) -> Ack:
+    """The ack for a ``process`` that returned ``result``."""
+    now = utcnow()
+    assert job.id is not None
+    if isinstance(result, Snooze):
+        snoozed = int(job.meta.get("snoozed", 0) or 0) + 1
+        return Ack(
+            job.id, job.attempt, JobState.SCHEDULED, now,
+            scheduled_at=now + timedelta(seconds=result.seconds), meta={"snoozed": snoozed},
+        )
+    if isinstance(result, Cancel):
+        error = {"at": to_iso(now), "attempt": job.attempt, "error": f"cancelled: {result.reason}"}
+        return Ack(job.id, job.attempt, JobState.CANCELLED, now, error=error)
+    if isinstance(result, Record):
+        return Ack(job.id, job.attempt, JobState.COMPLETED, now, meta={"recorded": True, "return": result.value})
+    return Ack(job.id, job.attempt, JobState.COMPLETED, now)
+
+
+def failure_ack(job: Job, instance: Any, error: BaseException) -> Ack:
+    """The ack for a run that failed with ``error``: retryable after backoff, or discarded."""
+    now = utcnow()
+    assert job.id is not None
+    entry = {"at": to_iso(now), "attempt": job.attempt, "error": format_error(error)}
+    log.warning("job %s (%s) attempt %s failed: %r", job.id, job.worker, job.attempt, error)
+    if job.attempt >= job.max_attempts:
+        return Ack(job.id, job.attempt, JobState.DISCARDED, now, error=entry)
+    try:
+        delay = backoff_for(instance, job)
+    except Exception:
+        log.exception("backoff of %s failed; using the default", job.worker)
+        delay = backoff_for(None, job)
+    return Ack(job.id, job.attempt, JobState.RETRYABLE, now, scheduled_at=now + timedelta(seconds=delay), error=entry)

@@ -1,0 +1,61 @@
+"""Leadership: one node per cluster name holds a lease and does the cluster-wide chores."""
+
+from __future__ import annotations
+
+import logging
+
+from .._time import utcnow
+from ..engines.protocol import Engine
+from ._periodic import Periodic
+
+log = logging.getLogger("oban.leader")
+
+
+class Leader:
+    """Takes and renews a lease in ``oban_peers``; ``is_leader`` says whether this node holds it."""
+
+    def __init__(self, engine: Engine, *, name: str, node: str, ttl: float = 30.0, interval: float = 15.0) -> None:
+        self._engine = engine
+        self.name = name
+        self.node = node
+        self.ttl = ttl
+        self.is_leader = False
+        self._loop = Periodic("leader", interval, self.elect)
+
+    async def elect(self) -> bool:
+        """Try to take or renew the lease now; returns whether this node leads."""
+        try:
+            leading = await self._engine.elect_leader(self.name, self.node, self.ttl, utcnow())
+        except Exception:
+            if self.is_leader:
+                log.warning("lost leadership of %s: the election failed", self.name)
+            self.is_leader = False
+            raise
+        if leading != self.is_leader:
+            log.info("node %s %s leader of %s", self.node, "became" if leading else "is no longer", self.name)
+        self.is_leader = leading
+        return leading
+
+    async def start(self) -> None:
+        """Run a first election, then keep renewing in the background."""
+        try:
+            await self.elect()
+        except Exception as error:
+            log.warning("first leader election failed: %r", error)
+        self._loop.start()
+
+    def on_resigned(self) -> None:
+        """Another leader stepped down: run an election at once."""
+        if not self.is_leader:
+            self._loop.kick()
+
+    async def stop(self) -> None:
+        """Stop renewing; a leader deletes its lease and tells the others."""
+        await self._loop.stop()
+        if self.is_leader:
+            self.is_leader = False
+            try:
+                await self._engine.resign_leader(self.name, self.node)
+                await self._engine.notify("leader", [{"name": self.name, "down": self.node}])
+            except Exception as error:
+                log.warning("resigning leadership failed; the lease will expire: %r", error)

@@ -1,0 +1,180 @@
+"""A producer runs one queue on this node: it claims jobs up to its limit and runs each as a task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime
+
+from .._time import utcnow
+from ..engines.protocol import Ack, Engine
+from ..job import Job
+from .executor import execute
+
+log = logging.getLogger("oban.producer")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    """A snapshot of one queue on one node."""
+
+    queue: str
+    limit: int
+    paused: bool
+    running: list[int]
+    node: str
+    started_at: datetime
+
+
+def check_limit(limit: object, queue: str) -> int:
+    """Validate a queue's concurrency limit."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit for queue {queue!r} must be a positive integer, got {limit!r}")
+    return limit
+
+
+class Producer:
+    """Claims ``limit - running`` jobs whenever woken (insert, finished job, poll) and runs them."""
+
+    def __init__(
+        self,
+        *,
+        queue: str,
+        limit: int,
+        engine: Engine,
+        node: str,
+        ack: Callable[[Ack], None],
+        threads: Executor | None,
+        poll_interval: float,
+        paused: bool = False,
+    ) -> None:
+        if not isinstance(queue, str) or not queue.strip():
+            raise ValueError(f"queue must be a non-blank string, got {queue!r}")
+        self.queue = queue
+        self.limit = check_limit(limit, queue)
+        self.paused = paused
+        self.node = node
+        self.started_at = utcnow()
+        self._engine = engine
+        self._ack = ack
+        self._threads = threads
+        self._poll_interval = poll_interval
+        self._running: dict[int, tuple[Job, asyncio.Task[None]]] = {}
+        self._wake = asyncio.Event()
+        self._more = True
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self.fetch_failures = 0
+
+    # -- control -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start claiming jobs."""
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop(), name=f"oban-producer-{self.queue}")
+            self.wake()
+
+    def wake(self) -> None:
+        """Look for jobs now (new jobs were inserted, or a slot freed)."""
+        self._more = True
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Stop claiming new jobs; running jobs finish."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Claim jobs again."""
+        self.paused = False
+        self.wake()
+
+    def scale(self, limit: int) -> None:
+        """Change how many jobs may run at once on this node."""
+        self.limit = check_limit(limit, self.queue)
+        self.wake()
+
+    def cancel_running(self, job_ids: set[int]) -> list[int]:
+        """Flag running jobs among ``job_ids`` so their ``job.cancelled()`` turns True."""
+        flagged = []
+        for job_id in job_ids & self._running.keys():
+            self._running[job_id][0]._cancelled = True
+            flagged.append(job_id)
+        return flagged
+
+    def info(self) -> QueueInfo:
+        """This queue's limit, pause state and running job ids."""
+        return QueueInfo(
+            queue=self.queue, limit=self.limit, paused=self.paused,
+            running=sorted(self._running), node=self.node, started_at=self.started_at,
+        )
+
+    async def stop(self, deadline: float) -> list[Job]:
+        """Stop claiming, wait for running jobs until ``deadline`` (loop time); return stragglers.
+
+        Stragglers are cancelled without an ack: their rows stay ``executing`` for the lifeline
+        to rescue.
+        """
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+            self._loop_task = None
+        tasks = [task for _, task in self._running.values()]
+        if tasks:
+            remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+            await asyncio.wait(tasks, timeout=remaining)
+        stragglers = [job for job, task in self._running.values() if not task.done()]
+        for job in stragglers:
+            self._running[job.id][1].cancel()  # type: ignore[index]
+        if stragglers:
+            await asyncio.wait([task for _, task in self._running.values()], timeout=1.0)
+        return stragglers
+
+    # -- work ----------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        delay = 0.1
+        while not self._stopping:
+            if not self._wake.is_set():
+                try:
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
+                except TimeoutError:
+                    self._more = True
+            self._wake.clear()
+            if self._stopping:
+                break
+            try:
+                await self._dispatch()
+                delay = 0.1
+            except Exception as error:
+                self.fetch_failures += 1
+                log.warning("queue %s: fetching jobs failed, retrying in %.1fs: %r", self.queue, delay, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                self._wake.set()
+
+    async def _dispatch(self) -> None:
+        if self.paused or not self._more:
+            return
+        demand = self.limit - len(self._running)
+        if demand <= 0:
+            return
+        jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow())
+        self._more = len(jobs) >= demand
+        for job in jobs:
+            assert job.id is not None
+            task = asyncio.create_task(self._run(job), name=f"oban-job-{job.id}")
+            self._running[job.id] = (job, task)
+
+    async def _run(self, job: Job) -> None:
+        try:
+            ack = await execute(job, self._threads)
+            self._ack(ack)
+        finally:
+            self._running.pop(job.id, None)  # type: ignore[arg-type]
+            if self._more and not self._stopping:
+                self._wake.set()

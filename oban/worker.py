@@ -1,0 +1,207 @@
+"""Workers: the ``@worker`` and ``@job`` decorators, and finding a worker from a job's name."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from .backoff import default_backoff
+from .errors import WorkerNotFoundError
+from .job import Job
+
+_JOB_OPTIONS = frozenset(
+    {"queue", "priority", "max_attempts", "tags", "meta", "unique", "replace",
+     "scheduled_at", "schedule_in"}
+)
+_CALL_OPTIONS = frozenset({"oban", "conn"})
+
+_registry: dict[str, type] = {}
+
+
+def worker_name(target: type | Callable[..., Any]) -> str:
+    """The name stored in a job's ``worker`` column: ``module.QualName``."""
+    return f"{target.__module__}.{target.__qualname__}"
+
+
+def register_worker(cls: type, name: str | None = None) -> None:
+    """Make ``cls`` resolvable under ``name`` (its ``module.QualName`` by default)."""
+    _registry[name or worker_name(cls)] = cls
+
+
+def resolve_worker(name: str) -> type:
+    """The worker class for a job's ``worker`` string, importing its module when needed.
+
+    Raises ``WorkerNotFoundError`` naming the worker when it cannot be found.
+    """
+    found = _registry.get(name)
+    if found is not None:
+        return found
+    parts = name.split(".")
+    # Try the longest importable module prefix, then walk the remaining attributes.
+    for split in range(len(parts) - 1, 0, -1):
+        module_name, attr_path = ".".join(parts[:split]), parts[split:]
+        try:
+            target: Any = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found = _registry.get(name)
+        if found is not None:  # importing the module ran its decorators
+            return found
+        try:
+            for attr in attr_path:
+                target = getattr(target, attr)
+        except AttributeError:
+            break
+        if inspect.isclass(target) and callable(getattr(target, "process", None)):
+            register_worker(target, name)
+            return target
+        break
+    raise WorkerNotFoundError(f"worker {name!r} could not be found: no class with a process method by that name")
+
+
+def _split_options(options: dict[str, Any], where: str) -> None:
+    unknown = set(options) - _JOB_OPTIONS
+    if unknown:
+        raise ValueError(f"{where} got unknown option(s) {sorted(unknown)!r}; allowed: {sorted(_JOB_OPTIONS)}")
+
+
+def _get_oban(oban: Any) -> Any:
+    from .oban import Oban
+
+    if isinstance(oban, Oban):
+        return oban
+    return Oban.get_instance(oban)
+
+
+def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[type], type]:
+    """Make a class with ``process(self, job)`` a worker with ``new`` and ``enqueue``.
+
+    ``options`` are job defaults (``queue``, ``priority``, ``max_attempts``, ``tags``, ``meta``,
+    ``unique``, ``replace``); ``oban`` names the instance ``enqueue`` uses; ``cron`` registers the
+    worker to run on a schedule (an expression, or ``{"expr": ..., "timezone": ...}``).
+    A worker may define ``backoff(job) -> seconds`` and ``timeout(job) -> seconds | None``;
+    ``process`` may be ``async def`` or plain ``def`` (run in a thread).
+    """
+    _split_options(options, "@worker")
+
+    def decorate(cls: type) -> type:
+        if not callable(getattr(cls, "process", None)):
+            raise TypeError(f"worker {cls.__qualname__} must define process(self, job)")
+        defaults = dict(options)
+
+        def new(cls_: type, args: dict[str, Any] | None = None, /, **overrides: Any) -> Job:
+            merged = {**defaults, **overrides}
+            _split_options(merged, f"{cls_.__qualname__}.new")
+            return Job(worker=worker_name(cls_), args={} if args is None else args, **merged)
+
+        async def enqueue(
+            cls_: type, args: dict[str, Any] | None = None, /, *, conn: Any = None, **overrides: Any
+        ) -> Job:
+            instance = _get_oban(overrides.pop("oban", oban))
+            return await instance.enqueue(new(cls_, args, **overrides), conn=conn)
+
+        cls.new = classmethod(new)  # type: ignore[attr-defined]
+        cls.enqueue = classmethod(enqueue)  # type: ignore[attr-defined]
+        cls._oban_options = defaults  # type: ignore[attr-defined]
+        register_worker(cls)
+        if cron is not None:
+            from .runtime.cron import register_periodic
+
+            register_periodic(cron, cls, name=worker_name(cls))
+        return cls
+
+    return decorate
+
+
+class JobFunction:
+    """A function made enqueueable by ``@job``; calling it still runs the function directly."""
+
+    def __init__(self, func: Callable[..., Any], oban: str, options: dict[str, Any]) -> None:
+        self.func = func
+        self.name = worker_name(func)
+        self._oban = oban
+        self._options = options
+        self._signature = inspect.signature(func)
+        self.__doc__ = func.__doc__
+        self.__name__ = func.__name__
+        self.__qualname__ = func.__qualname__
+        self.__module__ = func.__module__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def new(self, *args: Any, **kwargs: Any) -> Job:
+        """Build the job that would run ``func(*args, **kwargs)``, without inserting it."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{self.__qualname__}: {error}") from None
+        return Job(worker=self.name, args=dict(bound.arguments), **self._options)
+
+    async def enqueue(self, *args: Any, **kwargs: Any) -> Job:
+        """Insert a job that runs ``func(*args, **kwargs)``."""
+        return await _get_oban(self._oban).enqueue(self.new(*args, **kwargs))
+
+    def call_with(self, job: Job) -> Any:
+        """Run the function with the arguments stored in ``job.args``."""
+        bound = inspect.BoundArguments(self._signature, OrderedDict(job.args))
+        return self.func(*bound.args, **bound.kwargs)
+
+
+def _function_worker(target: JobFunction) -> type:
+    if inspect.iscoroutinefunction(target.func):
+
+        class AsyncFunctionWorker:
+            async def process(self, job: Job) -> Any:
+                return await target.call_with(job)
+
+        return AsyncFunctionWorker
+
+    class FunctionWorker:
+        def process(self, job: Job) -> Any:
+            return target.call_with(job)
+
+    return FunctionWorker
+
+
+def job(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[Callable[..., Any]], JobFunction]:
+    """Make a function enqueueable: ``fn.enqueue(*args, **kwargs)`` runs ``fn`` in a job later.
+
+    The call's arguments are bound to the function's signature and stored by parameter name as
+    the job's ``args``, so they must be JSON-encodable. ``fn.new(...)`` builds the job without
+    inserting it; ``fn(...)`` still calls the function. The function may be sync (run in a
+    thread) or async.
+    """
+    _split_options(options, "@job")
+
+    def decorate(func: Callable[..., Any]) -> JobFunction:
+        target = JobFunction(func, oban, dict(options))
+        worker_cls = _function_worker(target)
+        register_worker(worker_cls, target.name)
+        if cron is not None:
+            from .runtime.cron import register_periodic
+
+            register_periodic(cron, worker_cls, name=target.name)
+        return target
+
+    return decorate
+
+
+def backoff_for(instance: Any, job: Job) -> float:
+    """Seconds to wait before retrying ``job``: the worker's ``backoff`` or Oban's default."""
+    custom = getattr(instance, "backoff", None)
+    if custom is not None:
+        return float(custom(job))
+    return default_backoff(job.attempt, job.max_attempts)
+
+
+def timeout_for(instance: Any, job: Job) -> float | None:
+    """The worker's ``timeout(job)`` in seconds, or ``None`` for no limit."""
+    custom = getattr(instance, "timeout", None)
+    if custom is None:
+        return None
+    value = custom(job)
+    return None if value is None else float(value)
