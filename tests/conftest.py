@@ -1,0 +1,118 @@
+"""Test fixtures: a fresh, isolated database per test for every engine under test.
+
+Engines are chosen with ``--engine sqlite --engine postgres`` or ``OBAN_TEST_ENGINES``
+(default: all three). Servers come from ``OBAN_TEST_POSTGRES_DSN`` and ``OBAN_TEST_MYSQL_DSN``;
+an unreachable server skips its engine's tests, unless ``OBAN_REQUIRE_ALL_ENGINES=1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from oban.engines import Engine
+
+ALL_ENGINES = ("sqlite", "postgres", "mysql")
+POSTGRES_DSN = os.environ.get("OBAN_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+MYSQL_DSN = os.environ.get("OBAN_TEST_MYSQL_DSN", "mysql://root@127.0.0.1:3306/test")
+REQUIRE_ALL = os.environ.get("OBAN_REQUIRE_ALL_ENGINES") == "1"
+
+EngineFactory = Callable[..., Awaitable[Engine]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine", action="append", choices=ALL_ENGINES,
+        help="run engine-parametrised tests only for this engine (repeatable)",
+    )
+
+
+def selected_engines(config: pytest.Config) -> list[str]:
+    chosen = config.getoption("--engine")
+    if chosen:
+        return list(chosen)
+    env = os.environ.get("OBAN_TEST_ENGINES")
+    if env:
+        return [name.strip() for name in env.split(",") if name.strip()]
+    return list(ALL_ENGINES)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_name" in metafunc.fixturenames:
+        metafunc.parametrize("engine_name", selected_engines(metafunc.config), scope="session")
+
+
+_reachable: dict[str, str | None] = {}
+
+
+async def _probe(name: str) -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        if name == "postgres":
+            import asyncpg
+
+            conn = await asyncio.wait_for(asyncpg.connect(POSTGRES_DSN), 5)
+            await conn.close()
+        elif name == "mysql":
+            from tests.support import mysql_connect
+
+            conn = await asyncio.wait_for(mysql_connect(MYSQL_DSN), 5)
+            conn.close()
+    except Exception as error:  # the reason is shown in the skip message
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def require_server(name: str) -> None:
+    """Skip (or fail, with OBAN_REQUIRE_ALL_ENGINES=1) when ``name``'s server is unreachable."""
+    if name == "sqlite":
+        return
+    if name not in _reachable:
+        _reachable[name] = asyncio.new_event_loop().run_until_complete(_probe(name))
+    reason = _reachable[name]
+    if reason is None:
+        return
+    variable = "OBAN_TEST_POSTGRES_DSN" if name == "postgres" else "OBAN_TEST_MYSQL_DSN"
+    message = f"{name} server not reachable ({reason}); set {variable} to a reachable server"
+    if REQUIRE_ALL:
+        pytest.fail(message + " (OBAN_REQUIRE_ALL_ENGINES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def oban_engine_factory(engine_name: str, tmp_path: Any) -> AsyncIterator[EngineFactory]:
+    """``await factory(install=True)`` gives a new engine on this test's own fresh database."""
+    require_server(engine_name)
+    from tests import support
+
+    engines: list[Engine] = []
+    database = await support.create_database(engine_name, tmp_path)
+
+    async def factory(install: bool = True) -> Engine:
+        """A new engine (a new node's connections) on this test's database."""
+        engine = support.build_engine(engine_name, database)
+        await engine.connect()
+        if install:
+            await engine.install()
+        engines.append(engine)
+        return engine
+
+    factory.transaction = lambda: support.transaction(engine_name, database)  # type: ignore[attr-defined]
+    factory.dsn = support.engine_dsn(engine_name, database)  # type: ignore[attr-defined]
+    try:
+        yield factory
+    finally:
+        for engine in engines:
+            await engine.close()
+        await support.drop_database(engine_name, database)
+
+
+@pytest.fixture
+async def engine(oban_engine_factory: EngineFactory) -> Engine:
+    """One installed engine on a fresh database."""
+    return await oban_engine_factory()
+
