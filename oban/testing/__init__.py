@@ -1,0 +1,1 @@
+"""Testing support: the engine conformance suite lives in ``oban.testing.conformance``."""

@@ -1,0 +1,54 @@
+"""Small builders shared by the conformance tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..._time import utcnow
+from ...engines.protocol import Ack, Engine
+from ...job import Job, JobState
+
+WORKER = "conformance.workers.Noop"
+
+
+def new_job(**fields: Any) -> Job:
+    """A valid job for ``WORKER`` with ``fields`` overriding the defaults."""
+    fields.setdefault("worker", WORKER)
+    return Job(**fields)
+
+
+async def insert(engine: Engine, **fields: Any) -> Job:
+    """Insert one job and return it as stored."""
+    return (await engine.insert_jobs([new_job(**fields)]))[0]
+
+
+async def insert_many(engine: Engine, count: int, **fields: Any) -> list[Job]:
+    """Insert ``count`` jobs with ``args={"n": i}``."""
+    return await engine.insert_jobs([new_job(args={"n": i}, **fields) for i in range(count)])
+
+
+async def claim(engine: Engine, queue: str = "default", demand: int = 100, node: str = "node-a") -> list[Job]:
+    """Fetch up to ``demand`` jobs now."""
+    return await engine.fetch_jobs(queue, demand, node, utcnow())
+
+
+async def reload(engine: Engine, job: Job) -> Job:
+    """The stored version of ``job``."""
+    assert job.id is not None
+    stored = await engine.get_job(job.id)
+    assert stored is not None, f"job {job.id} is missing"
+    return stored
+
+
+def ack(job: Job, state: JobState, *, at: datetime | None = None, delay: float | None = None, **extra: Any) -> Ack:
+    """An ack for a claimed ``job``; ``delay`` seconds sets ``scheduled_at``."""
+    assert job.id is not None
+    now = at or utcnow()
+    scheduled = now + timedelta(seconds=delay) if delay is not None else None
+    return Ack(job.id, job.attempt, state, now, scheduled_at=scheduled, **extra)
+
+
+def close_to(a: datetime | None, b: datetime, tolerance: float = 1.0) -> bool:
+    """True when two timestamps are within ``tolerance`` seconds."""
+    return a is not None and abs((a - b).total_seconds()) <= tolerance

@@ -1,0 +1,77 @@
+"""Claiming jobs: order, limits, what is eligible, and no job claimed twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from ..._time import utcnow
+from ...job import JobState
+from ._helpers import ack, claim, close_to, insert, insert_many, reload
+
+pytestmark = pytest.mark.asyncio
+
+
+class TestFetch:
+    async def test_claims_in_priority_then_scheduled_at_then_id_order(self, engine):
+        now = utcnow()
+        late = await insert(engine, args={"k": "late"}, scheduled_at=now - timedelta(seconds=1))
+        early = await insert(engine, args={"k": "early"}, scheduled_at=now - timedelta(seconds=10))
+        urgent = await insert(engine, args={"k": "urgent"}, priority=0, scheduled_at=now)
+        low = await insert(engine, args={"k": "low"}, priority=3, scheduled_at=now - timedelta(hours=1))
+        tie_a = await insert(engine, args={"k": "tie_a"}, scheduled_at=now - timedelta(seconds=5))
+        tie_b = await insert(engine, args={"k": "tie_b"}, scheduled_at=tie_a.scheduled_at)
+        claimed = await claim(engine, demand=10)
+        assert [job.id for job in claimed] == [early.id, tie_a.id, tie_b.id, late.id, urgent.id, low.id]
+
+    async def test_claims_no_more_than_demand(self, engine):
+        await insert_many(engine, 10)
+        first = await claim(engine, demand=4)
+        second = await claim(engine, demand=4)
+        third = await claim(engine, demand=4)
+        assert [len(first), len(second), len(third)] == [4, 4, 2]
+        assert await claim(engine, demand=4) == []
+
+    async def test_claims_only_available_jobs_of_the_queue(self, engine):
+        wanted = await insert(engine, queue="default")
+        await insert(engine, queue="other")
+        await insert(engine, queue="default", schedule_in=600)
+        claimed = await claim(engine, queue="default")
+        assert [job.id for job in claimed] == [wanted.id]
+
+    async def test_a_claimed_job_is_executing_with_its_attempt_recorded(self, engine):
+        job = await insert(engine)
+        before = utcnow()
+        [claimed] = await claim(engine, node="worker.7")
+        assert claimed.state is JobState.EXECUTING and claimed.attempt == 1
+        assert claimed.attempted_by[-1] == "worker.7"
+        assert close_to(claimed.attempted_at, before, 5)
+        stored = await reload(engine, job)
+        assert stored.state is JobState.EXECUTING and stored.attempt == 1
+        assert stored.attempted_by[-1] == "worker.7"
+
+    async def test_jobs_with_no_attempts_left_are_not_claimed(self, engine):
+        await insert(engine, max_attempts=1)
+        [first] = await claim(engine)
+        await engine.ack_jobs([ack(first, JobState.RETRYABLE, delay=-1, error={"at": "x", "attempt": 1, "error": "e"})])
+        await engine.stage_jobs(utcnow(), 100)
+        assert (await reload(engine, first)).state is JobState.AVAILABLE
+        assert await claim(engine) == []
+
+    async def test_concurrent_claimers_never_claim_the_same_job(self, oban_engine_factory):
+        engines = [await oban_engine_factory() for _ in range(4)]
+        jobs = await insert_many(engines[0], 400)
+        claimed: list[int] = []
+
+        async def drain(engine, node):  # type: ignore[no-untyped-def]
+            while True:
+                batch = await engine.fetch_jobs("default", 7, node, utcnow())
+                if not batch:
+                    return
+                claimed.extend(job.id for job in batch)
+
+        await asyncio.gather(*(drain(engine, f"node-{i}") for i, engine in enumerate(engines * 2)))
+        assert sorted(claimed) == sorted(job.id for job in jobs)
+        assert len(claimed) == len(set(claimed))

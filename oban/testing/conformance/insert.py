@@ -1,0 +1,166 @@
+"""Inserting jobs: single, bulk, transactional, unique."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ..._time import utcnow
+from ...job import UNIQ_KEY, JobState, UniqueOptions
+from ._helpers import close_to, insert, insert_many, new_job, reload
+
+pytestmark = pytest.mark.asyncio
+
+
+def _unique(job, **options):  # type: ignore[no-untyped-def]
+    """Prepare a job for a unique insert the way ``Oban.enqueue`` does."""
+    job.unique = UniqueOptions.parse(options or True)
+    job.meta[UNIQ_KEY] = job.unique.key_for(job)
+    return job
+
+
+class TestInsert:
+    async def test_insert_returns_the_stored_job_with_id_and_timestamps(self, engine):
+        before = utcnow()
+        job = await insert(engine, args={"to": "a@b.c"}, queue="mailers")
+        assert isinstance(job.id, int) and job.id > 0
+        assert job.state is JobState.AVAILABLE
+        assert close_to(job.inserted_at, before, 5) and close_to(job.scheduled_at, before, 5)
+        stored = await reload(engine, job)
+        assert stored.args == {"to": "a@b.c"} and stored.queue == "mailers"
+        assert stored.attempt == 0 and stored.errors == [] and stored.attempted_by == []
+
+    async def test_bulk_insert_keeps_order_and_assigns_distinct_ids(self, engine):
+        jobs = await insert_many(engine, 250)
+        assert [job.args["n"] for job in jobs] == list(range(250))
+        ids = [job.id for job in jobs]
+        assert len(set(ids)) == 250
+        for job in jobs[::50]:
+            assert (await reload(engine, job)).args == job.args
+
+    async def test_every_field_round_trips(self, engine):
+        scheduled = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+        args = {
+            "text": "héllo wörld ✓ 日本語 🎉", "nested": {"list": [1, 2.5, None, True, {"deep": []}]},
+            "big": 2**63 - 1, "negative": -(2**62), "float": 0.1, "empty": {},
+        }
+        job = await insert(
+            engine, args=args, meta={"trace": "x" * 300, "n": 1}, tags=["B", "a", " a "], queue="q-1",
+            priority=9, max_attempts=3, scheduled_at=scheduled,
+        )
+        stored = await reload(engine, job)
+        assert stored.args == args
+        assert stored.meta == {"trace": "x" * 300, "n": 1}
+        assert stored.tags == ["a", "b"]
+        assert (stored.queue, stored.priority, stored.max_attempts) == ("q-1", 9, 3)
+        assert stored.state is JobState.SCHEDULED
+        assert stored.scheduled_at == scheduled
+        assert stored.worker == job.worker
+
+    async def test_a_job_scheduled_in_the_future_is_scheduled(self, engine):
+        job = await insert(engine, schedule_in=3600)
+        stored = await reload(engine, job)
+        assert stored.state is JobState.SCHEDULED
+        assert close_to(stored.scheduled_at, utcnow() + timedelta(hours=1), 5)
+
+    async def test_a_bulk_insert_is_all_or_nothing(self, engine):
+        good = new_job(args={"ok": 1})
+        bad = new_job(args={"ok": 2})
+        bad.args["when"] = object()
+        with pytest.raises(ValueError, match="args"):
+            await engine.insert_jobs([good, bad])
+        assert await engine.list_jobs() == []
+
+    async def test_insert_notifies_the_queues_that_gained_available_jobs(self, engine):
+        received: list[tuple[str, dict]] = []
+        handler = lambda channel, payload: received.append((channel, payload))  # noqa: E731
+        await engine.listen(handler)
+        await engine.insert_jobs([new_job(queue="alpha"), new_job(queue="beta"), new_job(queue="later", schedule_in=600)])
+        for _ in range(100):
+            if {p.get("queue") for c, p in received if c == "insert"} >= {"alpha", "beta"}:
+                break
+            await asyncio.sleep(0.02)
+        queues = {p.get("queue") for c, p in received if c == "insert"}
+        assert {"alpha", "beta"} <= queues
+        assert "later" not in queues
+        await engine.unlisten(handler)
+
+
+class TestTransactionalInsert:
+    async def test_jobs_inserted_in_a_committed_transaction_exist(self, oban_engine_factory):
+        engine = await oban_engine_factory()
+        transaction = getattr(oban_engine_factory, "transaction", None)
+        if transaction is None:
+            pytest.skip("the engine factory provides no native transaction")
+        async with transaction() as conn:
+            job = (await engine.insert_jobs([new_job(args={"tx": 1})], conn=conn))[0]
+            assert job.id is not None
+        assert (await reload(engine, job)).args == {"tx": 1}
+
+    async def test_jobs_inserted_in_a_rolled_back_transaction_vanish(self, oban_engine_factory):
+        engine = await oban_engine_factory()
+        transaction = getattr(oban_engine_factory, "transaction", None)
+        if transaction is None:
+            pytest.skip("the engine factory provides no native transaction")
+        with pytest.raises(RuntimeError, match="abort"):
+            async with transaction() as conn:
+                await engine.insert_jobs([new_job(args={"tx": 2})], conn=conn)
+                raise RuntimeError("abort")
+        assert await engine.list_jobs() == []
+
+
+class TestUniqueInsert:
+    async def test_a_duplicate_returns_the_existing_job_marked_conflict(self, engine):
+        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
+        second = (await engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
+        assert not first.conflict
+        assert second.conflict and second.id == first.id
+        assert len(await engine.list_jobs()) == 1
+
+    async def test_different_args_are_not_duplicates(self, engine):
+        jobs = await engine.insert_jobs([_unique(new_job(args={"id": 1})), _unique(new_job(args={"id": 2}))])
+        assert [job.conflict for job in jobs] == [False, False]
+        assert len(await engine.list_jobs()) == 2
+
+    async def test_keys_compare_only_the_named_args(self, engine):
+        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 1}), keys=["id"])]))[0]
+        again = (await engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 2}), keys=["id"])]))[0]
+        assert again.conflict and again.id == first.id
+
+    async def test_jobs_outside_the_unique_states_do_not_conflict(self, engine):
+        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
+        await engine.cancel_jobs([first.id], utcnow())
+        again = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
+        assert not again.conflict and again.id != first.id
+
+    async def test_jobs_older_than_the_period_do_not_conflict(self, engine):
+        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), period=60, timestamp="scheduled_at")]))[0]
+        await engine.update_jobs([first.id], lambda job: job.update({"scheduled_at": utcnow() - timedelta(hours=2)}))
+        again = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), period=60, timestamp="scheduled_at")]))[0]
+        assert not again.conflict
+        forever = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), period=None)]))[0]
+        assert forever.conflict
+
+    async def test_replace_overwrites_the_named_fields_of_the_existing_job(self, engine):
+        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}, schedule_in=60))]))[0]
+        later = utcnow() + timedelta(hours=3)
+        job = _unique(new_job(args={"id": 1}, scheduled_at=later, priority=5))
+        job.replace = {JobState.SCHEDULED: ("scheduled_at",)}
+        again = (await engine.insert_jobs([job]))[0]
+        assert again.conflict and again.id == first.id
+        stored = await reload(engine, first)
+        assert close_to(stored.scheduled_at, later, 0.01)
+        assert stored.priority == 0
+
+    async def test_concurrent_unique_inserts_store_exactly_one_job(self, oban_engine_factory):
+        engines = [await oban_engine_factory() for _ in range(4)]
+
+        async def attempt(engine):  # type: ignore[no-untyped-def]
+            return (await engine.insert_jobs([_unique(new_job(args={"race": True}))]))[0]
+
+        results = await asyncio.gather(*(attempt(engines[i % 4]) for i in range(24)))
+        assert len({job.id for job in results}) == 1
+        assert sum(not job.conflict for job in results) == 1
+        assert len(await engines[0].list_jobs()) == 1

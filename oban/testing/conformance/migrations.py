@@ -1,0 +1,45 @@
+"""The schema: install, upgrade, downgrade, and doing each twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from ._helpers import insert, reload
+
+pytestmark = pytest.mark.asyncio
+
+
+class TestMigrations:
+    async def test_a_fresh_database_has_no_schema(self, oban_engine_factory):
+        engine = await oban_engine_factory(install=False)
+        assert await engine.schema_version() == 0
+
+    async def test_install_reaches_the_newest_version_and_is_harmless_to_repeat(self, oban_engine_factory):
+        engine = await oban_engine_factory(install=False)
+        await engine.install()
+        version = await engine.schema_version()
+        assert version >= 1
+        job = await insert(engine, args={"kept": True})
+        await engine.install()
+        assert await engine.schema_version() == version
+        assert (await reload(engine, job)).args == {"kept": True}
+
+    async def test_migrating_down_and_up_again_works(self, oban_engine_factory):
+        engine = await oban_engine_factory(install=False)
+        newest = await engine.migrate()
+        assert newest == await engine.schema_version()
+        if newest > 1:
+            assert await engine.migrate(1) == 1
+            assert await engine.schema_version() == 1
+        assert await engine.migrate(0) == 0
+        assert await engine.schema_version() == 0
+        assert await engine.migrate() == newest
+        job = await insert(engine)
+        assert (await reload(engine, job)).id == job.id
+
+    async def test_uninstall_removes_the_schema(self, oban_engine_factory):
+        engine = await oban_engine_factory()
+        await engine.uninstall()
+        assert await engine.schema_version() == 0
+        await engine.uninstall()
+        assert await engine.schema_version() == 0

@@ -1,0 +1,110 @@
+"""The engine under the real runtime: jobs run once, failures retry, cancellation reaches workers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ...job import JobState
+from ...oban import Oban
+from ...results import Snooze
+from ...worker import worker
+
+pytestmark = pytest.mark.asyncio
+
+RUNS: list[tuple[str, Any]] = []
+
+
+@worker(queue="conformance")
+class RecordingWorker:
+    """Appends its args to RUNS; fails while ``fail_until`` attempts are not reached."""
+
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        RUNS.append((job.args["tag"], job.id))
+        if job.attempt < job.args.get("fail_until", 0):
+            raise RuntimeError(f"planned failure {job.attempt}")
+        if job.args.get("snooze") and not job.meta.get("snoozed"):
+            return Snooze(0)
+        if job.args.get("wait_for_cancel"):
+            for _ in range(500):
+                if job.cancelled():
+                    return None
+                await asyncio.sleep(0.01)
+        return None
+
+    def backoff(self, job):  # type: ignore[no-untyped-def]
+        return 0
+
+
+async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+class TestRuntime:
+    async def test_inserted_jobs_run_exactly_once_and_complete(self, engine):
+        RUNS.clear()
+        async with Oban(engine, queues={"conformance": 5}, name="conformance-a", stage_interval=0.1) as oban:
+            jobs = await oban.enqueue_many([RecordingWorker.new({"tag": f"once-{i}"}) for i in range(30)])
+
+            async def all_done() -> bool:
+                done = await engine.list_jobs(states=[JobState.COMPLETED])
+                return len(done) == 30
+
+            await _until(all_done)
+        assert sorted(job_id for _, job_id in RUNS) == sorted(job.id for job in jobs)
+
+    async def test_a_failing_job_is_retried_until_it_succeeds(self, engine):
+        RUNS.clear()
+        async with Oban(engine, queues={"conformance": 2}, name="conformance-b", stage_interval=0.1) as oban:
+            job = await oban.enqueue(RecordingWorker.new({"tag": "flaky", "fail_until": 3}))
+
+            async def completed() -> bool:
+                stored = await engine.get_job(job.id)
+                return stored is not None and stored.state is JobState.COMPLETED
+
+            await _until(completed)
+        stored = await engine.get_job(job.id)
+        assert stored.attempt == 3 and len(stored.errors) == 2
+        assert "planned failure 1" in stored.errors[0]["error"]
+
+    async def test_a_snoozed_job_runs_again_without_spending_an_attempt(self, engine):
+        RUNS.clear()
+        async with Oban(engine, queues={"conformance": 2}, name="conformance-c", stage_interval=0.1) as oban:
+            job = await oban.enqueue(RecordingWorker.new({"tag": "snooze", "snooze": True}, max_attempts=1))
+
+            async def completed() -> bool:
+                stored = await engine.get_job(job.id)
+                return stored is not None and stored.state is JobState.COMPLETED
+
+            await _until(completed)
+        stored = await engine.get_job(job.id)
+        assert stored.meta["snoozed"] == 1 and stored.attempt == 1
+        assert [tag for tag, _ in RUNS] == ["snooze", "snooze"]
+
+    async def test_cancelling_an_executing_job_marks_it_and_tells_the_worker(self, engine):
+        RUNS.clear()
+        async with Oban(engine, queues={"conformance": 2}, name="conformance-d", stage_interval=0.1) as oban:
+            job = await oban.enqueue(RecordingWorker.new({"tag": "long", "wait_for_cancel": True}))
+
+            async def running() -> bool:
+                info = oban.check_queue("conformance")
+                return info is not None and job.id in info.running
+
+            await _until(running)
+            assert await oban.cancel_job(job) == 1
+            stored = await engine.get_job(job.id)
+            assert stored.state is JobState.CANCELLED
+
+            async def finished() -> bool:
+                info = oban.check_queue("conformance")
+                return info is not None and job.id not in info.running
+
+            await _until(finished)
+        stored = await engine.get_job(job.id)
+        assert stored.state is JobState.CANCELLED and stored.completed_at is None
