@@ -1,0 +1,608 @@
+"""PostgresEngine: oban on PostgreSQL through asyncpg, in the table layout Oban itself uses.
+
+Work goes through a connection pool; notifications through one dedicated connection that
+LISTENs and reconnects on its own. Every query lives in ``queries/<name>.sql`` and names its
+tables unqualified; the engine qualifies ``oban_jobs``, ``oban_peers`` and ``oban_job_state``
+with the schema prefix once, at construction, so the same statements also run on a caller's
+own connection (``conn=``) whatever its ``search_path``.
+
+Schema versions are Oban's: the version is the comment on ``oban_jobs`` and migrations
+``v001``..``v014`` follow Oban's PostgreSQL history, so a database Oban for Elixir set up is
+already installed here, and one installed here can be upgraded by Oban later. A database set up
+by oban-py (``errors`` as one jsonb array, ``tags`` as jsonb, smallint counters, its own
+version comment) is recognised by its ``errors`` column and used as it is; every query is
+written to work on both layouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+import orjson
+
+from ... import _json
+from ..._time import utcnow
+from ...errors import SchemaError
+from ...job import UNIQ_KEY, Job, JobState
+from .._sql import load_migrations, load_queries
+from ..protocol import CHANNELS, Ack, NotificationHandler
+from ._notifications import Listener, channel_names, encode_payloads, listen_names
+
+log = logging.getLogger("oban.engines.postgres")
+
+_QUERIES = load_queries(__package__)
+_MIGRATIONS = load_migrations(__package__)
+LATEST_VERSION = max(_MIGRATIONS)
+"""The newest schema version these migrations reach (Oban's numbering)."""
+
+OLDEST_FOREIGN_VERSION = 12
+"""The oldest Oban schema version whose tables this engine runs on unchanged."""
+
+_MAX_PREFIX = 50  # "<prefix>.oban_leader" must fit PostgreSQL's 63-byte identifiers
+_TABLES = re.compile(r"(?<![\w.'\"])oban_(?:jobs|peers|job_state)\b")
+
+
+# -- DSNs ----------------------------------------------------------------------------------------
+
+
+def _mask(netloc: str) -> str:
+    userinfo, at, hostport = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return netloc
+    return f"{userinfo.split(':', 1)[0]}:***@{hostport}"
+
+
+def parse_dsn(dsn: str) -> tuple[str, str | None]:
+    """Split a ``postgresql://...?prefix=name`` DSN into what asyncpg takes and the prefix."""
+    if not isinstance(dsn, str) or "://" not in dsn:
+        raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {dsn!r}")
+    parts = urlsplit(dsn)
+    if parts.scheme.lower().split("+", 1)[0] not in ("postgresql", "postgres"):
+        raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {_mask_dsn(dsn)!r}")
+    prefix = None
+    kept = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "prefix":
+            prefix = value
+        else:
+            kept.append((key, value))
+    return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(kept), parts.fragment)), prefix
+
+
+def _mask_dsn(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(netloc=_mask(parts.netloc)))
+
+
+def _check_prefix(prefix: object) -> str:
+    if not isinstance(prefix, str) or not prefix or len(prefix.encode()) > _MAX_PREFIX or "\x00" in prefix:
+        raise ValueError(f"prefix must be a schema name of 1 to {_MAX_PREFIX} bytes, got {prefix!r}")
+    return prefix
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+def _naive(value: datetime) -> datetime:
+    """UTC without tzinfo: what a ``timestamp`` column holds in Oban's layout."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _decode(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, str | bytes):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return json.loads(value)  # e.g. integers wider than 64 bits written by another client
+    return value
+
+
+def _job_from_row(row: Any) -> Job:
+    return Job._load(
+        id=row["id"], state=row["state"], queue=row["queue"], worker=row["worker"],
+        args=_decode(row["args"], {}), meta=_decode(row["meta"], {}), tags=_decode(row["tags"], []),
+        errors=_decode(row["errors"], []), attempted_by=list(row["attempted_by"] or ()),
+        attempt=row["attempt"], max_attempts=row["max_attempts"], priority=row["priority"],
+        inserted_at=_aware(row["inserted_at"]), scheduled_at=_aware(row["scheduled_at"]),
+        attempted_at=_aware(row["attempted_at"]), completed_at=_aware(row["completed_at"]),
+        cancelled_at=_aware(row["cancelled_at"]), discarded_at=_aware(row["discarded_at"]),
+    )
+
+
+def _count(status: str) -> int:
+    """The row count at the end of a command status such as ``UPDATE 3``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def _ids(ids: Sequence[int]) -> list[int]:
+    return [int(i) for i in ids]
+
+
+def _check_violation(error: asyncpg.CheckViolationError) -> ValueError:
+    return ValueError(f"the database rejected a job: check {error.constraint_name or '?'} failed ({error})")
+
+
+async def _no_reset(_conn: Any) -> None:
+    """Skip asyncpg's per-release reset query: our statements leave no session state behind."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    exists: bool
+    version: int | None = None
+    oban_py: bool = False
+
+
+# -- the engine ----------------------------------------------------------------------------------
+
+
+class PostgresEngine:
+    """Jobs in PostgreSQL, in Oban's ``oban_jobs`` layout, through asyncpg.
+
+    ``PostgresEngine("postgresql://user:pass@host/app")``; ``prefix`` (or ``?prefix=`` in the
+    DSN) is the schema holding the tables, ``public`` by default. ``pool_min_size`` and
+    ``pool_max_size`` size the connection pool; any other keyword goes to
+    ``asyncpg.create_pool`` and to the notification connection (``ssl``, ``server_settings``,
+    ``statement_cache_size=0`` behind PgBouncer, ...). Connections open on first use.
+    ``keepalive`` is how often, in seconds, the notification connection is checked.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        prefix: str = "public",
+        pool_min_size: int = 1,
+        pool_max_size: int = 10,
+        keepalive: float = 15.0,
+        **connect_options: Any,
+    ) -> None:
+        connect_dsn, dsn_prefix = parse_dsn(dsn)
+        if dsn_prefix is not None and prefix not in ("public", dsn_prefix):
+            raise ValueError(f"prefix {prefix!r} contradicts ?prefix={dsn_prefix} in the DSN")
+        self.prefix = _check_prefix(dsn_prefix if dsn_prefix is not None else prefix)
+        if not 0 <= pool_min_size <= pool_max_size or pool_max_size < 1:
+            raise ValueError(
+                f"pool sizes must satisfy 0 <= pool_min_size <= pool_max_size >= 1, "
+                f"got {pool_min_size!r} and {pool_max_size!r}"
+            )
+        self._connect_dsn = connect_dsn
+        shown = _mask_dsn(connect_dsn)
+        if self.prefix != "public":
+            shown += ("&" if urlsplit(shown).query else "?") + urlencode({"prefix": self.prefix})
+        self.dsn = shown
+        self._pool_min = pool_min_size
+        self._pool_max = pool_max_size
+        self._keepalive = keepalive
+        self._options = connect_options
+        self._quoted = _quote_ident(self.prefix)
+        self._q = {name: _TABLES.sub(lambda m: f"{self._quoted}.{m.group(0)}", sql) for name, sql in _QUERIES.items()}
+        self._channels = channel_names(self.prefix, CHANNELS)
+        self._pool: asyncpg.Pool | None = None
+        self._connecting = asyncio.Lock()
+        self._listener: Listener | None = None
+        self._handlers: list[NotificationHandler] = []
+        self._listening = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"PostgresEngine({self.dsn!r})"
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _settings(self, application_name: str) -> dict[str, Any]:
+        options = dict(self._options)
+        settings = dict(options.pop("server_settings", None) or {})
+        settings.setdefault("application_name", application_name)
+        return {**options, "server_settings": settings}
+
+    async def connect(self) -> None:
+        """Open the connection pool (idempotent)."""
+        await self._get_pool()
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        pool = self._pool
+        if pool is not None:
+            return pool
+        async with self._connecting:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._connect_dsn, min_size=self._pool_min, max_size=self._pool_max,
+                    reset=_no_reset, **self._settings("oban"),
+                )
+            return self._pool
+
+    async def close(self) -> None:
+        """Stop notifications and close every connection; the next call reconnects."""
+        self._handlers.clear()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.stop()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), 10.0)
+            except (TimeoutError, asyncpg.PostgresError, OSError):
+                pool.terminate()
+
+    # -- schema --------------------------------------------------------------------------------
+
+    async def _layout(self, conn: Any) -> _Layout:
+        row = await conn.fetchrow(self._q["schema_layout"], self.prefix)
+        if row is None:
+            return _Layout(exists=False)
+        if row["errors_type"] == "jsonb":
+            return _Layout(exists=True, oban_py=True)
+        text = (row["version"] or "").strip()
+        if not text.isdigit():
+            raise SchemaError(
+                f"{self.prefix}.oban_jobs has no Oban version comment (found {row['version']!r}); "
+                "it was not created by Oban's migrations"
+            )
+        return _Layout(exists=True, version=int(text))
+
+    async def schema_version(self) -> int:
+        """Oban's schema version in the prefix, 0 when ``oban_jobs`` is missing.
+
+        A layout set up by oban-py reports :data:`LATEST_VERSION`: it holds everything that
+        version provides.
+        """
+        pool = await self._get_pool()
+        layout = await self._layout(pool)
+        if not layout.exists:
+            return 0
+        return LATEST_VERSION if layout.oban_py else int(layout.version or 0)
+
+    async def install(self) -> None:
+        """Create the schema, or upgrade it to the newest version; harmless to repeat."""
+        await self.migrate()
+
+    async def uninstall(self) -> None:
+        """Drop the jobs and peers tables and the state type from the prefix."""
+        await self.migrate(0)
+
+    async def migrate(self, version: int | None = None) -> int:
+        """Move the schema to ``version`` (newest when ``None``) in one transaction.
+
+        Versions are Oban's (1 to :data:`LATEST_VERSION`). A schema newer than this code knows
+        is left alone by ``migrate()`` and refused for explicit targets; an oban-py layout can
+        only be kept (``migrate()``) or removed (``migrate(0)``).
+        """
+        target = LATEST_VERSION if version is None else version
+        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= LATEST_VERSION:
+            raise SchemaError(f"migration version must be between 0 and {LATEST_VERSION}, got {version!r}")
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(self._q["lock_migrations"], self.prefix)
+            if target > 0 and self.prefix != "public":
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quoted}")
+            layout = await self._layout(conn)
+            if layout.oban_py:
+                return await self._migrate_oban_py(conn, target)
+            current = layout.version or 0
+            if current > LATEST_VERSION:
+                if version is None:
+                    return current
+                raise SchemaError(
+                    f"{self.prefix}.oban_jobs is at Oban schema version {current}, newer than the "
+                    f"{LATEST_VERSION} this oban knows; upgrade oban to migrate it"
+                )
+            if current == target:
+                return target
+            await conn.execute(f"SET LOCAL search_path TO {self._quoted}")
+            for step in range(current + 1, target + 1):
+                await self._run_script(conn, _MIGRATIONS[step][0])
+            for step in range(current, target, -1):
+                await self._run_script(conn, _MIGRATIONS[step][1])
+            if target > 0:
+                await conn.execute(f"COMMENT ON TABLE oban_jobs IS '{target}'")
+            log.info("migrated %s from schema version %d to %d", self.dsn, current, target)
+        return target
+
+    async def _migrate_oban_py(self, conn: Any, target: int) -> int:
+        if target == 0:
+            await conn.execute(self._q["drop_layout"])
+            return 0
+        if target != LATEST_VERSION:
+            raise SchemaError(
+                f"{self.prefix}.oban_jobs has oban-py's layout, which has no Oban version history; "
+                f"it can only be kept (migrate()) or removed (migrate(0)), not moved to {target}"
+            )
+        await conn.execute(self._q["create_peers"])
+        return LATEST_VERSION
+
+    @staticmethod
+    async def _run_script(conn: Any, script: str) -> None:
+        body = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--")).strip()
+        if body:
+            await conn.execute(body)
+
+    # -- inserting -----------------------------------------------------------------------------
+
+    def _insert_args(self, jobs: Sequence[Job], now: datetime) -> tuple[Any, ...]:
+        states, queues, workers, args, metas, tags, attempts, priorities, scheduled = (
+            [], [], [], [], [], [], [], [], []
+        )
+        for job in jobs:
+            states.append(job.state.value)
+            queues.append(job.queue)
+            workers.append(job.worker)
+            args.append(_json.encode(job.args, "args"))
+            metas.append(_json.encode(job.meta, "meta"))
+            tags.append(_json.encode(job.tags, "tags"))
+            attempts.append(job.max_attempts)
+            priorities.append(job.priority)
+            scheduled.append(_naive(job.scheduled_at) if job.scheduled_at is not None else now)
+        return (
+            states, queues, workers, args, metas, tags, attempts, priorities, now, scheduled,
+            self._channels["insert"],
+        )
+
+    async def _insert_rows(self, conn: Any, jobs: Sequence[Job], now: datetime) -> list[Job]:
+        try:
+            rows = await conn.fetch(self._q["insert_jobs"], *self._insert_args(jobs, now))
+        except asyncpg.CheckViolationError as error:
+            raise _check_violation(error) from None
+        if len(rows) != len(jobs):
+            raise RuntimeError(f"inserted {len(rows)} rows for {len(jobs)} jobs")
+        # Ids come from one sequence in the order the rows were written, which is input order.
+        for job, row in zip(jobs, rows, strict=True):
+            job.id = row["id"]
+            job.inserted_at = _aware(row["inserted_at"])
+            job.scheduled_at = _aware(row["scheduled_at"])
+            job.conflict = False
+        return list(jobs)
+
+    async def insert_jobs(self, jobs: Sequence[Job], *, conn: Any = None) -> list[Job]:
+        """Insert ``jobs`` in one statement (unique jobs under advisory locks); see the protocol."""
+        if not jobs:
+            return []
+        for job in jobs:
+            if job.unique is not None and UNIQ_KEY not in job.meta:
+                job.meta[UNIQ_KEY] = job.unique.key_for(job)
+        now = _naive(utcnow())
+        if conn is not None:
+            if not callable(getattr(conn, "fetch", None)) or not callable(getattr(conn, "transaction", None)):
+                raise TypeError(f"conn must be an asyncpg connection for PostgresEngine, got {type(conn).__name__}")
+            async with conn.transaction():  # a savepoint inside the caller's transaction
+                return await self._insert_all(conn, jobs, now)
+        pool = await self._get_pool()
+        if all(job.unique is None for job in jobs):
+            return await self._insert_rows(pool, jobs, now)
+        async with pool.acquire() as own, own.transaction():
+            return await self._insert_all(own, jobs, now)
+
+    async def _insert_all(self, conn: Any, jobs: Sequence[Job], now: datetime) -> list[Job]:
+        plain = [job for job in jobs if job.unique is None]
+        unique = [job for job in jobs if job.unique is not None]
+        if unique:
+            keys = sorted({f"{self.prefix}:{job.meta[UNIQ_KEY]}" for job in unique})
+            await conn.fetchval(self._q["lock_unique_keys"], keys)
+        if plain:
+            await self._insert_rows(conn, plain, now)
+        results = {id(job): job for job in plain}
+        for job in unique:
+            existing = await self._find_unique(conn, job, now)
+            if existing is None:
+                await self._insert_rows(conn, [job], now)
+                results[id(job)] = job
+            else:
+                results[id(job)] = await self._replace(conn, existing, job, now)
+        return [results[id(job)] for job in jobs]
+
+    async def _find_unique(self, conn: Any, job: Job, now: datetime) -> Job | None:
+        unique = job.unique
+        assert unique is not None
+        since = None if unique.period is None else now - timedelta(seconds=unique.period)
+        row = await conn.fetchrow(
+            self._q["find_unique"], job.meta[UNIQ_KEY], sorted(s.value for s in unique.states),
+            since, unique.timestamp,
+        )
+        return None if row is None else _job_from_row(row)
+
+    async def _replace(self, conn: Any, existing: Job, job: Job, now: datetime) -> Job:
+        fields = (job.replace or {}).get(existing.state, ())
+        if fields:
+            for name in fields:
+                setattr(existing, name, getattr(job, name))
+            if "scheduled_at" in fields and existing.state in (JobState.AVAILABLE, JobState.SCHEDULED):
+                due = existing.scheduled_at is None or _naive(existing.scheduled_at) <= now
+                existing.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+            await self._write_updates(conn, [existing], now)
+        existing.conflict = True
+        return existing
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+        """Claim up to ``demand`` jobs of ``queue`` in one statement (``FOR UPDATE SKIP LOCKED``)."""
+        if demand <= 0:
+            return []
+        pool = await self._get_pool()
+        rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, node, _naive(now))
+        return [_job_from_row(row) for row in rows]
+
+    async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
+        """Write every ack of the batch in one statement; returns the ids it changed."""
+        if not acks:
+            return []
+        ids, attempts, states, ats, scheduled, errors, metas = [], [], [], [], [], [], []
+        for ack in acks:
+            ids.append(ack.job_id)
+            attempts.append(ack.attempt)
+            states.append(JobState(ack.state).value)
+            ats.append(_naive(ack.at))
+            scheduled.append(_naive(ack.scheduled_at) if ack.scheduled_at is not None else None)
+            errors.append(_json.encode(ack.error, "error") if ack.error is not None else None)
+            metas.append(_json.encode(ack.meta, "meta") if ack.meta else None)
+        pool = await self._get_pool()
+        rows = await pool.fetch(self._q["ack_jobs"], ids, attempts, states, ats, scheduled, errors, metas)
+        return [row["id"] for row in rows]
+
+    # -- reading and managing ------------------------------------------------------------------
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """The job with this id, or ``None``."""
+        pool = await self._get_pool()
+        rows = await pool.fetch(self._q["select_jobs_by_id"], [int(job_id)])
+        return _job_from_row(rows[0]) if rows else None
+
+    async def list_jobs(
+        self, *, queue: str | None = None, worker: str | None = None,
+        states: Sequence[JobState] | None = None, limit: int = 1000,
+    ) -> list[Job]:
+        """Jobs matching every given filter, newest id first."""
+        wanted = None if states is None else [JobState(state).value for state in states]
+        pool = await self._get_pool()
+        rows = await pool.fetch(self._q["list_jobs"], queue, worker, wanted, int(limit))
+        return [_job_from_row(row) for row in rows]
+
+    async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
+        """Cancel incomplete jobs among ``ids``; return (count, ids that were executing)."""
+        if not ids:
+            return 0, []
+        pool = await self._get_pool()
+        rows = await pool.fetch(self._q["cancel_jobs"], _ids(ids), _naive(now))
+        return len(rows), [row["id"] for row in rows if row["old_state"] == JobState.EXECUTING.value]
+
+    async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
+        """Make jobs among ``ids`` that are not available or executing available now."""
+        if not ids:
+            return 0
+        pool = await self._get_pool()
+        return _count(await pool.execute(self._q["retry_jobs"], _ids(ids), _naive(now)))
+
+    async def delete_jobs(self, ids: Sequence[int]) -> int:
+        """Delete the jobs among ``ids`` that are not executing."""
+        if not ids:
+            return 0
+        pool = await self._get_pool()
+        return _count(await pool.execute(self._q["delete_jobs"], _ids(ids)))
+
+    async def _write_updates(self, conn: Any, jobs: Sequence[Job], now: datetime) -> None:
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [], [])
+        for job in jobs:
+            values = (
+                job.id, _json.encode(job.args, "args"), job.max_attempts, _json.encode(job.meta, "meta"),
+                job.priority, job.queue, _naive(job.scheduled_at or now), _json.encode(job.tags, "tags"),
+                job.worker, job.state.value,
+            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        try:
+            await conn.execute(self._q["update_jobs"], *columns)
+        except asyncpg.CheckViolationError as error:
+            raise _check_violation(error) from None
+
+    async def update_jobs(self, ids: Sequence[int], change: Callable[[Job], Job]) -> list[Job]:
+        """Lock the jobs, let ``change`` build each new version, and store them all or none."""
+        if not ids:
+            return []
+        now = _naive(utcnow())
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(self._q["lock_jobs_by_id"], _ids(ids))
+            updated = [change(_job_from_row(row)) for row in rows]
+            if updated:
+                await self._write_updates(conn, updated, now)
+        return updated
+
+    # -- maintenance ---------------------------------------------------------------------------
+
+    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
+        """Make up to ``limit`` due scheduled/retryable jobs available; return their queues."""
+        pool = await self._get_pool()
+        rows = await pool.fetch(self._q["stage_jobs"], _naive(now), int(limit))
+        return sorted(row["queue"] for row in rows)
+
+    async def prune_jobs(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` finished jobs that finished before ``before``."""
+        pool = await self._get_pool()
+        return _count(await pool.execute(self._q["prune_jobs"], _naive(before), int(limit)))
+
+    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
+        """Return jobs executing since before ``before`` to available (or discard them if spent)."""
+        pool = await self._get_pool()
+        row = await pool.fetchrow(self._q["rescue_jobs"], _naive(before), _naive(now))
+        return int(row["rescued"]), int(row["discarded"])
+
+    # -- leadership ----------------------------------------------------------------------------
+
+    async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
+        """Take or renew the lease in ``oban_peers``; True if ``node`` holds it afterwards."""
+        pool = await self._get_pool()
+        holder = await pool.fetchval(
+            self._q["elect_leader"], name, node, _naive(now), _naive(now + timedelta(seconds=ttl))
+        )
+        return holder == node
+
+    async def resign_leader(self, name: str, node: str) -> None:
+        """Delete the lease if ``node`` holds it."""
+        pool = await self._get_pool()
+        await pool.execute(self._q["resign_leader"], name, node)
+
+    # -- notifications -------------------------------------------------------------------------
+
+    async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
+        """NOTIFY every payload on ``channel`` (``insert``, ``signal`` or ``leader``) in one statement."""
+        if channel not in self._channels:
+            raise ValueError(f"channel must be one of {list(self._channels)}, got {channel!r}")
+        texts = encode_payloads(payloads)
+        if not texts:
+            return
+        pool = await self._get_pool()
+        await pool.fetchval(self._q["notify"], self._channels[channel], texts)
+
+    async def listen(self, handler: NotificationHandler) -> None:
+        """Deliver every notification to ``handler``; returns once the LISTENs are in place."""
+        if handler not in self._handlers:
+            self._handlers.append(handler)
+        try:
+            async with self._listening:
+                if self._listener is None:
+                    listener = Listener(
+                        self._connect_listener, listen_names(self.prefix, CHANNELS), self._deliver,
+                        keepalive=self._keepalive,
+                    )
+                    await listener.start()
+                    self._listener = listener
+        except BaseException:
+            self._handlers.remove(handler)
+            raise
+
+    async def unlisten(self, handler: NotificationHandler) -> None:
+        """Stop delivering to ``handler``; the listening connection closes with the last one."""
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+        async with self._listening:
+            if not self._handlers and self._listener is not None:
+                listener, self._listener = self._listener, None
+                await listener.stop()
+
+    async def _connect_listener(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self._connect_dsn, **self._settings("oban notifier"))
+
+    def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
+        for handler in list(self._handlers):
+            try:
+                handler(channel, payload)
+            except Exception:
+                log.exception("notification handler failed on %s: %r", channel, payload)

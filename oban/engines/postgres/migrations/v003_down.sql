@@ -1,0 +1,1 @@
+ALTER TABLE oban_jobs DROP COLUMN IF EXISTS attempted_by;

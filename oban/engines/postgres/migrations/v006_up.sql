@@ -1,0 +1,1 @@
+-- Oban v6 changed a table (oban_beats) that Oban no longer has; nothing to do.

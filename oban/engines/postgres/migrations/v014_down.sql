@@ -1,0 +1,2 @@
+-- Like Oban, keep the enum value: removing one means rebuilding the type (see v9), and v13 reads
+-- and writes the same rows either way.

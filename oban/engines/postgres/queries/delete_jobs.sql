@@ -1,0 +1,2 @@
+DELETE FROM oban_jobs
+WHERE id = ANY($1::bigint[]) AND state <> 'executing'

@@ -1,0 +1,24 @@
+-- Claim up to $2 jobs of queue $1: lock them without waiting for rows other nodes hold, then
+-- mark them executing, all in one statement.
+WITH locked AS (
+    SELECT id
+    FROM oban_jobs
+    WHERE state = 'available' AND queue = $1 AND attempt < max_attempts
+    ORDER BY priority, scheduled_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE oban_jobs AS j
+    SET state = 'executing',
+        attempt = j.attempt + 1,
+        attempted_at = $4::timestamp,
+        attempted_by = array_append(j.attempted_by, $3::text)
+    FROM locked
+    WHERE j.id = locked.id
+    RETURNING j.id, j.state::text AS state, j.queue, j.worker, j.args, j.meta, to_jsonb(j.tags) AS tags,
+              to_jsonb(j.errors) AS errors, j.attempted_by, j.attempt, j.max_attempts, j.priority,
+              j.inserted_at, j.scheduled_at, j.attempted_at, j.completed_at, j.cancelled_at,
+              j.discarded_at
+)
+SELECT * FROM claimed
+ORDER BY priority, scheduled_at, id

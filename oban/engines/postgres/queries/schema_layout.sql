@@ -1,0 +1,9 @@
+-- What sits in schema $1: the version comment on oban_jobs and the type of its errors column
+-- (jsonb[] in Oban's layout, jsonb in the oban-py layout). No row: nothing installed.
+SELECT obj_description(c.oid, 'pg_class') AS version,
+       (SELECT format_type(a.atttypid, a.atttypmod)
+        FROM pg_attribute AS a
+        WHERE a.attrelid = c.oid AND a.attname = 'errors' AND NOT a.attisdropped) AS errors_type
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = $1::text AND c.relname = 'oban_jobs' AND c.relkind IN ('r', 'p')
