@@ -1,0 +1,903 @@
+"""MySQLEngine: oban on MySQL 8.0.13+ and MariaDB 10.6+ through asyncmy.
+
+Neither database has ``UPDATE … RETURNING`` or pub/sub, so a claim is one short transaction that
+locks the next jobs ``FOR UPDATE SKIP LOCKED`` and updates them by primary key, and notifications
+go through a table that every node polls (see ``_poller``). Sessions run in UTC and, unless
+statement-based binary logging forbids it, at READ COMMITTED, which takes no gap locks. Deadlocks
+and lock wait timeouts are retried; a connection that dies is dropped and the work retried when it
+had not reached its commit, else the error is raised for the runtime to retry. Parameters are
+always passed to the driver, which escapes them; no value is formatted into SQL here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import re
+import socket
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import asyncmy
+from asyncmy.errors import InterfaceError, MySQLError
+
+from ... import _json
+from ..._time import as_utc, utcnow
+from ...errors import ObanError, SchemaError
+from ...job import UNIQ_KEY, Job, JobState
+from .. import _local_hub
+from .._sql import load_migrations, load_queries, split_statements
+from ..protocol import Ack, NotificationHandler
+from . import _dsn
+from ._poller import NotificationPoller
+
+log = logging.getLogger("oban.engines.mysql")
+
+_Q = load_queries(__package__)
+_MIGRATIONS = load_migrations(__package__)
+LATEST_VERSION = max(_MIGRATIONS)
+
+T = TypeVar("T")
+_Row = tuple[Any, ...]
+Work = Callable[[Any], Awaitable[T]]
+
+_DEADLOCK = 1213
+_LOCK_WAIT_TIMEOUT = 1205
+# Server gone or unreachable, connection lost or killed, server shutting down, idle disconnect.
+_CONNECTION_ERRORS = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
+# DDL that finds its work already done: existing table/column/index/constraint, or nothing to drop.
+_ALREADY_DONE = frozenset({1050, 1051, 1060, 1061, 1091, 1826, 3822})
+
+UNIQUE_BUCKETS = 512
+"""Rows in ``oban_unique_locks``; a unique key locks ``crc32(key) % UNIQUE_BUCKETS``."""
+
+_MAX_STATEMENT_BYTES = 4 * 1024 * 1024
+_INSERT_HEAD, _, _INSERT_VALUES = _Q["insert_job"].partition("VALUES")
+_INSERT_VALUES = _INSERT_VALUES.strip()
+_NOTIFY_HEAD, _, _NOTIFY_VALUES = _Q["insert_notification"].partition("VALUES")
+_NOTIFY_VALUES = _NOTIFY_VALUES.strip()
+
+_senders: dict[tuple[int, str], str] = {}
+
+
+def _sender(hub_key: str) -> str:
+    """Marks the notification rows this process wrote for ``hub_key`` (it delivers those itself)."""
+    key = (os.getpid(), hub_key)
+    if key not in _senders:
+        _senders[key] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    return _senders[key]
+
+
+def _naive(value: datetime) -> datetime:
+    """What a DATETIME(6) column stores: UTC without a zone."""
+    return as_utc(value).replace(tzinfo=None)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _job_from_row(row: _Row) -> Job:
+    loads = _json.decode
+    return Job._load(
+        id=row[0], state=row[1], queue=row[2], worker=row[3],
+        args=loads(row[4], {}), meta=loads(row[5], {}), tags=loads(row[6], []),
+        errors=loads(row[7], []), attempted_by=loads(row[8], []),
+        attempt=row[9], max_attempts=row[10], priority=row[11],
+        inserted_at=_aware(row[12]), scheduled_at=_aware(row[13]),
+        attempted_at=_aware(row[14]), completed_at=_aware(row[15]),
+        cancelled_at=_aware(row[16]), discarded_at=_aware(row[17]),
+    )
+
+
+def _error_code(error: BaseException) -> int | None:
+    if isinstance(error, MySQLError) and error.args and isinstance(error.args[0], int):
+        return error.args[0]
+    return None
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    if isinstance(error, InterfaceError | ConnectionError | asyncio.IncompleteReadError):
+        return True
+    code = _error_code(error)
+    if code is not None:
+        return code in _CONNECTION_ERRORS
+    return isinstance(error, OSError)
+
+
+def _ids(ids: Sequence[int]) -> tuple[int, ...]:
+    return tuple(sorted({int(i) for i in ids}))
+
+
+def _bucket(key: str) -> int:
+    return zlib.crc32(key.encode()) % UNIQUE_BUCKETS
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What the engine learned about the server when it connected."""
+
+    version: str
+    mariadb: bool
+    autoinc_lock_mode: int
+    read_committed: bool
+    id_strategy: str
+    max_allowed_packet: int
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    match = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    return tuple(int(part) for part in match.groups()) if match else (0, 0, 0)
+
+
+class MySQLEngine:
+    """Jobs in MySQL 8.0.13+ or MariaDB 10.6+.
+
+    ``MySQLEngine("mysql://user:password@host:3306/app")`` (``mariadb://`` works too). The DSN
+    may also carry ``unix_socket``, ``connect_timeout``, ``ssl``/``ssl_ca`` and the engine
+    options below as query parameters; keyword arguments win over them.
+
+    ``pool_min_size``/``pool_max_size`` (1/10) size the connection pool; each listening engine
+    holds one more connection for notifications. ``poll_interval`` (0.1 s) is how often that
+    connection looks for notifications from other nodes, which bounds how long a job inserted
+    on another node waits before this node's queues hear of it. ``lock_wait_timeout`` (seconds,
+    default: the server's) shortens how long a statement waits for a row lock before it fails
+    with error 1205 and is retried. ``engine.stats`` counts retries and failures.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        pool_min_size: int | None = None,
+        pool_max_size: int | None = None,
+        poll_interval: float | None = None,
+        lock_wait_timeout: int | None = None,
+        max_retries: int = 10,
+    ) -> None:
+        self._target = _dsn.parse(dsn)
+        self.dsn = _dsn.mask(dsn)
+        options = self._target.options
+        self.pool_min_size = int(pool_min_size if pool_min_size is not None else options.get("pool_min_size", 1))
+        self.pool_max_size = int(pool_max_size if pool_max_size is not None else options.get("pool_max_size", 10))
+        self.poll_interval = float(poll_interval if poll_interval is not None else options.get("poll_interval", 0.1))
+        wait = lock_wait_timeout if lock_wait_timeout is not None else options.get("lock_wait_timeout")
+        self.lock_wait_timeout = None if wait is None else int(wait)
+        if not 0 <= self.pool_min_size <= self.pool_max_size or self.pool_max_size < 1:
+            raise ValueError(
+                f"pool sizes must satisfy 0 <= pool_min_size <= pool_max_size >= 1, "
+                f"got {self.pool_min_size} and {self.pool_max_size}"
+            )
+        if self.poll_interval <= 0:
+            raise ValueError(f"poll_interval must be positive seconds, got {self.poll_interval!r}")
+        if self.lock_wait_timeout is not None and self.lock_wait_timeout < 1:
+            raise ValueError(f"lock_wait_timeout must be at least 1 second, got {self.lock_wait_timeout!r}")
+        self.max_retries = max_retries
+        self.server: ServerInfo | None = None
+        self._id_strategy: str | None = None
+        self._pool: Any = None
+        self._connecting = asyncio.Lock()
+        self._hub_key = self._target.hub_key
+        self._handlers: list[NotificationHandler] = []
+        self._poller: NotificationPoller | None = None
+        self._stats = {
+            "deadlock_retries": 0,
+            "lock_timeout_retries": 0,
+            "connection_retries": 0,
+            "unretried_errors": 0,
+        }
+
+    def __repr__(self) -> str:
+        return f"MySQLEngine({self.dsn!r})"
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: deadlocks and lock wait timeouts retried, connections lost and retried,
+        errors raised after retrying (or that could not be retried), notification polls failed."""
+        stats = dict(self._stats)
+        stats["notification_poll_failures"] = self._poller.failures if self._poller else 0
+        return stats
+
+    @property
+    def id_strategy(self) -> str | None:
+        """How a multi-row insert learns its ids: ``consecutive`` (``LAST_INSERT_ID()`` and the
+        row count, safe under ``innodb_autoinc_lock_mode`` 0 or 1), ``returning`` (MariaDB's
+        ``INSERT … RETURNING``) or ``per_row`` (one insert per job); ``None`` before connecting."""
+        return self._id_strategy
+
+    # -- connections ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Check the server and open the pool; idempotent."""
+        if self._pool is not None:
+            return
+        async with self._connecting:
+            if self._pool is not None:
+                return
+            kwargs = self._target.connect_kwargs()
+            probe = await asyncmy.connect(**kwargs)
+            try:
+                async with probe.cursor() as cursor:
+                    await cursor.execute(_Q["server_info"])
+                    row = await cursor.fetchone()
+            finally:
+                probe.close()
+            self.server = self._server_info(row)
+            if self._id_strategy is None:
+                self._id_strategy = self.server.id_strategy
+            self._pool = await asyncmy.create_pool(
+                minsize=self.pool_min_size, maxsize=self.pool_max_size, pool_recycle=1800,
+                init_command=self._init_command(), **kwargs,
+            )
+
+    def _server_info(self, row: _Row) -> ServerInfo:
+        version, autoinc_mode, _increment, log_bin, binlog_format, max_packet, _database = row
+        mariadb = "mariadb" in version.lower()
+        numbers = _version_tuple(version)
+        if numbers < ((10, 6, 0) if mariadb else (8, 0, 13)):
+            raise ObanError(f"MySQLEngine needs MySQL 8.0.13+ or MariaDB 10.6+; {self.dsn} runs {version}")
+        autoinc_mode = int(autoinc_mode)
+        if autoinc_mode in (0, 1):
+            strategy = "consecutive"
+        elif mariadb:
+            strategy = "returning"
+        else:
+            strategy = "per_row"
+        read_committed = not (int(log_bin or 0) and str(binlog_format).upper() == "STATEMENT")
+        return ServerInfo(
+            version=version, mariadb=mariadb, autoinc_lock_mode=autoinc_mode, read_committed=read_committed,
+            id_strategy=strategy, max_allowed_packet=int(max_packet),
+        )
+
+    def _init_command(self) -> str:
+        assert self.server is not None
+        settings = ["time_zone = '+00:00'"]
+        if self.server.read_committed:
+            # MariaDB before 11.1 only knows the older name.
+            modern = not self.server.mariadb or _version_tuple(self.server.version) >= (11, 1, 0)
+            settings.append(f"SESSION {'transaction_isolation' if modern else 'tx_isolation'} = 'READ-COMMITTED'")
+        if self.lock_wait_timeout is not None:
+            settings.append(f"SESSION innodb_lock_wait_timeout = {int(self.lock_wait_timeout)}")
+        return "SET " + ", ".join(settings)
+
+    async def _connect_one(self) -> Any:
+        """A connection outside the pool, set up like pooled ones (the notification poller's)."""
+        await self.connect()
+        return await asyncmy.connect(init_command=self._init_command(), **self._target.connect_kwargs())
+
+    async def close(self) -> None:
+        """Stop polling notifications and close every connection; ``connect`` may be called again."""
+        for handler in list(self._handlers):
+            await self.unlisten(handler)
+        if self._poller is not None:
+            await self._poller.stop()
+            self._poller = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+            try:
+                async with asyncio.timeout(5):
+                    await pool.wait_closed()
+            except TimeoutError:
+                pool.terminate()
+
+    async def _run(self, work: Work[T], *, transaction: bool = True) -> T:
+        """Run ``work(cursor)`` on a pooled connection, retrying what is safe to retry.
+
+        Deadlocks and lock wait timeouts roll back and run ``work`` again. A lost connection is
+        discarded, and ``work`` runs again on another one unless the loss came during COMMIT,
+        when nobody knows whether it committed: that error is raised.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            if self._pool is None:
+                await self.connect()
+            pool = self._pool
+            committing = False
+            try:
+                conn = await pool.acquire()
+            except Exception as error:
+                if not _is_connection_error(error) or attempt > 3:
+                    self._stats["unretried_errors"] += 1
+                    raise
+                self._stats["connection_retries"] += 1
+                await asyncio.sleep(0.05 * 2**attempt)
+                continue
+            try:
+                cursor = conn.cursor()
+                if transaction:
+                    await conn.begin()
+                result = await work(cursor)
+                if transaction:
+                    committing = True
+                    await conn.commit()
+            except BaseException as error:
+                await self._recover(conn, error, transaction)
+                pool.release(conn)
+                if not await self._should_retry(error, attempt, committing):
+                    raise
+                continue
+            pool.release(conn)
+            return result
+
+    @staticmethod
+    async def _recover(conn: Any, error: BaseException, transaction: bool) -> None:
+        """Leave ``conn`` fit for the pool, or closed so the pool drops it."""
+        if isinstance(error, asyncio.CancelledError) or _is_connection_error(error):
+            conn.close()
+            return
+        if transaction:
+            try:
+                await conn.rollback()
+            except BaseException:
+                conn.close()
+
+    async def _should_retry(self, error: BaseException, attempt: int, committing: bool) -> bool:
+        if not isinstance(error, Exception):
+            return False
+        code = _error_code(error)
+        if code in (_DEADLOCK, _LOCK_WAIT_TIMEOUT) and attempt <= self.max_retries:
+            self._stats["deadlock_retries" if code == _DEADLOCK else "lock_timeout_retries"] += 1
+            log.debug("retrying after MySQL error %s (attempt %d)", code, attempt)
+            await asyncio.sleep(random.uniform(0.001, 0.005 * 2 ** min(attempt, 6)))
+            return True
+        if _is_connection_error(error) and not committing and attempt <= 3:
+            self._stats["connection_retries"] += 1
+            log.info("MySQL connection lost (%r); retrying on a new connection", error)
+            await asyncio.sleep(0.05 * 2 ** (attempt - 1))
+            return True
+        if code in (_DEADLOCK, _LOCK_WAIT_TIMEOUT) or _is_connection_error(error):
+            self._stats["unretried_errors"] += 1
+        return False
+
+    # -- schema --------------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        """The installed schema version, 0 when none is installed."""
+
+        async def read(cursor: Any) -> int:
+            return await self._read_version(cursor)
+
+        return await self._run(read, transaction=False)
+
+    @staticmethod
+    async def _read_version(cursor: Any) -> int:
+        await cursor.execute(_Q["has_schema_table"])
+        if not await cursor.fetchall():
+            return 0
+        await cursor.execute(_Q["schema_version"])
+        row = await cursor.fetchone()
+        return int(row[0] or 0) if row else 0
+
+    async def install(self) -> None:
+        """Create or upgrade the schema to the newest version; harmless to repeat."""
+        await self.migrate()
+
+    async def uninstall(self) -> None:
+        """Drop every table ``install`` created."""
+        await self.migrate(0)
+
+    async def migrate(self, version: int | None = None) -> int:
+        """Move the schema to ``version`` (newest if ``None``) and return it.
+
+        MySQL commits DDL at once, so steps cannot roll back: each statement is written to be
+        skipped when its work is already done, and a failed migration can simply be run again.
+        A named lock keeps two nodes from migrating one database at the same time.
+        """
+        target = LATEST_VERSION if version is None else version
+        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= LATEST_VERSION:
+            raise SchemaError(f"migration version must be between 0 and {LATEST_VERSION}, got {target!r}")
+        lock = "oban_migrate_" + hashlib.sha1(self._target.database.encode()).hexdigest()[:24]
+
+        async def migrate(cursor: Any) -> int:
+            await cursor.execute("SELECT GET_LOCK(%s, 60)", (lock,))
+            if (await cursor.fetchone())[0] != 1:
+                raise SchemaError(f"another process is migrating {self.dsn}; gave up waiting after 60s")
+            try:
+                current = await self._read_version(cursor)
+                for step in range(current + 1, target + 1):
+                    await self._run_script(cursor, _MIGRATIONS[step][0])
+                    await self._record_version(cursor, step)
+                for step in range(current, target, -1):
+                    await self._run_script(cursor, _MIGRATIONS[step][1])
+                    if step > 1:
+                        await self._record_version(cursor, step - 1)
+            finally:
+                await cursor.execute("SELECT RELEASE_LOCK(%s)", (lock,))
+                await cursor.fetchall()
+            return target
+
+        return await self._run(migrate, transaction=False)
+
+    @staticmethod
+    async def _run_script(cursor: Any, script: str) -> None:
+        for statement in split_statements(script):
+            try:
+                await cursor.execute(statement)
+            except MySQLError as error:
+                if _error_code(error) not in _ALREADY_DONE:
+                    raise
+
+    @staticmethod
+    async def _record_version(cursor: Any, version: int) -> None:
+        await cursor.execute("DELETE FROM oban_schema")
+        await cursor.execute("INSERT INTO oban_schema (version) VALUES (%s)", (version,))
+
+    # -- inserting -----------------------------------------------------------------------------
+
+    async def insert_jobs(self, jobs: Sequence[Job], *, conn: Any = None) -> list[Job]:
+        """Insert ``jobs`` atomically and return them as stored; see ``Engine.insert_jobs``.
+
+        With ``conn`` (an asyncmy connection in your transaction), the ``insert`` notification
+        is a row written in that transaction too: every node, this one included, hears of the
+        jobs at its next poll after the commit, never before it.
+        """
+        if not jobs:
+            return []
+        now = utcnow()
+        rows = [self._insert_row(job, now) for job in jobs]
+        if conn is not None:
+            return await self._insert_in_user_transaction(conn, jobs, rows, now)
+        sender = _sender(self._hub_key)
+
+        async def insert(cursor: Any) -> list[Job]:
+            inserted = await self._insert_all(cursor, jobs, rows, now)
+            await self._write_notifications(cursor, "insert", self._insert_payloads(inserted), sender)
+            return inserted
+
+        inserted = await self._run(insert)
+        payloads = self._insert_payloads(inserted)
+        if payloads:
+            _local_hub.publish(self._hub_key, "insert", payloads)
+        return inserted
+
+    @staticmethod
+    def _insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+        queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
+        return [{"queue": queue} for queue in queues]
+
+    @staticmethod
+    def _insert_row(job: Job, now: datetime) -> tuple[Any, ...]:
+        scheduled = job.scheduled_at if job.scheduled_at is not None else now
+        return (
+            job.state.value, job.queue, job.worker,
+            _json.encode(job.args, "args"), _json.encode(job.meta, "meta"), _json.encode(job.tags, "tags"),
+            job.max_attempts, job.priority, _naive(now), _naive(scheduled),
+        )
+
+    @staticmethod
+    def _apply_inserted(job: Job, row: tuple[Any, ...], job_id: int) -> Job:
+        job.id = job_id
+        job.inserted_at = _aware(row[8])
+        job.scheduled_at = _aware(row[9])
+        return job
+
+    async def _insert_all(
+        self, cursor: Any, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+    ) -> list[Job]:
+        """Insert in order; plain jobs go in multi-row statements, unique ones one by one under their lock."""
+        results = list(jobs)
+        unique = {
+            index for index, job in enumerate(jobs)
+            if job.unique is not None and job.unique.states and isinstance(job.meta.get(UNIQ_KEY), str | int)
+        }
+        if unique:
+            buckets = tuple(sorted({_bucket(str(jobs[index].meta[UNIQ_KEY])) for index in unique}))
+            await cursor.execute(_Q["lock_unique"], {"buckets": buckets})
+            if len(await cursor.fetchall()) != len(buckets):
+                raise SchemaError("oban_unique_locks is missing rows; run `oban migrate` to restore them")
+        increment = 1
+        if self._id_strategy == "consecutive" and len(jobs) - len(unique) > 1:
+            await cursor.execute("SELECT @@auto_increment_increment")
+            increment = int((await cursor.fetchone())[0])
+        pending: list[int] = []
+
+        async def flush() -> None:
+            for chunk in self._chunks(pending, rows):
+                ids = await self._insert_rows(cursor, [rows[index] for index in chunk], increment)
+                for index, job_id in zip(chunk, ids, strict=True):
+                    results[index] = self._apply_inserted(jobs[index], rows[index], job_id)
+            pending.clear()
+
+        for index, job in enumerate(jobs):
+            if index not in unique:
+                pending.append(index)
+                continue
+            await flush()
+            existing = await self._find_unique(cursor, job, now)
+            if existing is None:
+                pending.append(index)
+                await flush()
+            else:
+                results[index] = await self._replace(cursor, existing, job, now)
+        await flush()
+        return results
+
+    @staticmethod
+    def _chunks(indexes: list[int], rows: list[tuple[Any, ...]]) -> list[list[int]]:
+        """Split a batch so no statement grows past a few megabytes (max_allowed_packet)."""
+        chunks: list[list[int]] = []
+        current: list[int] = []
+        size = 0
+        for index in indexes:
+            row = rows[index]
+            row_size = 200 + len(row[2]) + len(row[3]) + len(row[4]) + len(row[5]) + len(row[1])
+            if current and size + row_size > _MAX_STATEMENT_BYTES:
+                chunks.append(current)
+                current, size = [], 0
+            current.append(index)
+            size += row_size
+        if current:
+            chunks.append(current)
+        return chunks
+
+    async def _insert_rows(self, cursor: Any, rows: list[tuple[Any, ...]], increment: int) -> list[int]:
+        """Insert ``rows`` and return their ids in order, by the strategy the server allows."""
+        strategy = self._id_strategy
+        if strategy == "per_row" or len(rows) == 1:
+            ids = []
+            for row in rows:
+                await cursor.execute(_Q["insert_job"], row)
+                ids.append(int(cursor.lastrowid))
+            return ids
+        sql = _INSERT_HEAD + "VALUES " + ",\n".join([_INSERT_VALUES] * len(rows))
+        params = [value for row in rows for value in row]
+        if strategy == "returning":
+            await cursor.execute(sql + "\nRETURNING id", params)
+            ids = [int(row[0]) for row in await cursor.fetchall()]
+        else:
+            # innodb_autoinc_lock_mode 0 or 1: one multi-row INSERT takes consecutive ids,
+            # and LAST_INSERT_ID() is the first of them.
+            await cursor.execute(sql, params)
+            if cursor.rowcount != len(rows):
+                raise ObanError(f"inserted {cursor.rowcount} rows of {len(rows)}")
+            first = int(cursor.lastrowid)
+            ids = [first + offset * increment for offset in range(len(rows))]
+        if len(ids) != len(rows):
+            raise ObanError(f"the server returned {len(ids)} ids for {len(rows)} inserted rows")
+        return ids
+
+    @staticmethod
+    async def _find_unique(cursor: Any, job: Job, now: datetime) -> Job | None:
+        unique = job.unique
+        assert unique is not None
+        since = None if unique.period is None else _naive(now - timedelta(seconds=unique.period))
+        await cursor.execute(
+            _Q["find_unique"],
+            {
+                "key": str(job.meta[UNIQ_KEY]),
+                "states": tuple(sorted(state.value for state in unique.states)),
+                "since": since,
+                "timestamp": unique.timestamp,
+            },
+        )
+        row = await cursor.fetchone()
+        return None if row is None else _job_from_row(row)
+
+    @staticmethod
+    async def _replace(cursor: Any, existing: Job, job: Job, now: datetime) -> Job:
+        fields = (job.replace or {}).get(existing.state, ())
+        if fields:
+            for name in fields:
+                setattr(existing, name, getattr(job, name))
+            if "scheduled_at" in fields and existing.state in (JobState.AVAILABLE, JobState.SCHEDULED):
+                due = existing.scheduled_at is None or existing.scheduled_at <= now
+                existing.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+            await cursor.execute(_Q["update_job"], MySQLEngine._update_params(existing, now))
+        existing.conflict = True
+        return existing
+
+    async def _insert_in_user_transaction(
+        self, conn: Any, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+    ) -> list[Job]:
+        if not isinstance(conn, asyncmy.Connection):
+            raise TypeError(f"conn must be an asyncmy.Connection for MySQLEngine, got {type(conn).__name__}")
+        await self.connect()
+        # A connection in autocommit mode outside a transaction gets one of its own, so the
+        # batch stays all-or-nothing.
+        own_transaction = conn.get_autocommit() and not conn.get_transaction_status()
+        if own_transaction:
+            await conn.begin()
+        try:
+            async with conn.cursor() as cursor:
+                inserted = await self._insert_all(cursor, jobs, rows, now)
+                # No sender: the row is news to every node, this one included, once committed.
+                await self._write_notifications(cursor, "insert", self._insert_payloads(inserted), "")
+            if own_transaction:
+                await conn.commit()
+        except BaseException:
+            if own_transaction:
+                await conn.rollback()
+            raise
+        return inserted
+
+    @staticmethod
+    async def _write_notifications(cursor: Any, channel: str, payloads: Sequence[dict[str, Any]], sender: str) -> None:
+        if not payloads:
+            return
+        sql = _NOTIFY_HEAD + "VALUES " + ",\n".join([_NOTIFY_VALUES] * len(payloads))
+        params = [value for payload in payloads for value in (channel, _json.encode(payload, "payload"), sender)]
+        await cursor.execute(sql, params)
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+        """Claim up to ``demand`` available jobs of ``queue``; see ``Engine.fetch_jobs``."""
+        if demand <= 0:
+            return []
+        attempted_at = _naive(now)
+
+        async def claim(cursor: Any) -> list[Job]:
+            await cursor.execute(_Q["fetch_jobs"], {"queue": queue, "demand": demand})
+            rows = await cursor.fetchall()
+            if not rows:
+                return []
+            await cursor.execute(
+                _Q["claim_jobs"], {"ids": tuple(row[0] for row in rows), "now": attempted_at, "node": node}
+            )
+            # The rows are locked until commit, so the update did exactly this to each of them.
+            jobs = [_job_from_row(row) for row in rows]
+            for job in jobs:
+                job.state = JobState.EXECUTING
+                job.attempt += 1
+                job.attempted_at = _aware(attempted_at)
+                job.attempted_by = [*job.attempted_by, node]
+            return jobs
+
+        return await self._run(claim)
+
+    async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
+        """Apply a batch of outcomes in one statement; return the ids it changed."""
+        if not acks:
+            return []
+        by_id: dict[int, Ack] = {}
+        for ack in acks:
+            by_id.setdefault(int(ack.job_id), ack)
+        encoded = _json.encode([self._ack_document(ack) for ack in by_id.values()], "acks")
+
+        async def ack(cursor: Any) -> list[int]:
+            await cursor.execute(_Q["lock_executing"], {"ids": tuple(sorted(by_id))})
+            locked = {row[0] for row in await cursor.fetchall() if by_id[row[0]].attempt == row[1]}
+            if locked:
+                await cursor.execute(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
+            return [job_id for job_id in by_id if job_id in locked]
+
+        return await self._run(ack)
+
+    @staticmethod
+    def _ack_document(ack: Ack) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "id": int(ack.job_id), "attempt": ack.attempt, "state": JobState(ack.state).value,
+            "at": _naive(ack.at).isoformat(sep=" ", timespec="microseconds"),
+        }
+        if ack.scheduled_at is not None:
+            document["scheduled_at"] = _naive(ack.scheduled_at).isoformat(sep=" ", timespec="microseconds")
+        if ack.error is not None:
+            document["error"] = _json.encode(ack.error, "error")
+        if ack.meta:
+            document["meta"] = _json.encode(ack.meta, "meta")
+        return document
+
+    # -- reading and managing ------------------------------------------------------------------
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """The job with this id, or ``None``."""
+        jobs = await self._select_by_ids([job_id])
+        return jobs[0] if jobs else None
+
+    async def _select_by_ids(self, ids: Sequence[int]) -> list[Job]:
+        wanted = _ids(ids)
+        if not wanted:
+            return []
+
+        async def select(cursor: Any) -> list[Job]:
+            await cursor.execute(_Q["select_jobs_by_id"], {"ids": wanted})
+            return [_job_from_row(row) for row in await cursor.fetchall()]
+
+        return await self._run(select, transaction=False)
+
+    async def list_jobs(
+        self, *, queue: str | None = None, worker: str | None = None,
+        states: Sequence[JobState] | None = None, limit: int = 1000,
+    ) -> list[Job]:
+        """Jobs matching every given filter, newest id first."""
+        chosen = None if states is None else tuple(sorted({JobState(state).value for state in states}))
+        if chosen == ():
+            return []
+        params = {
+            "queue": queue, "worker": worker, "limit": int(limit),
+            "any_state": chosen is None, "states": chosen or ("",),
+        }
+
+        async def select(cursor: Any) -> list[Job]:
+            await cursor.execute(_Q["list_jobs"], params)
+            return [_job_from_row(row) for row in await cursor.fetchall()]
+
+        return await self._run(select, transaction=False)
+
+    async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
+        """Cancel the incomplete jobs among ``ids``; return (count, ids that were executing)."""
+        wanted = _ids(ids)
+        if not wanted:
+            return 0, []
+        params = {"ids": wanted, "now": _naive(now)}
+
+        async def cancel(cursor: Any) -> tuple[int, list[int]]:
+            await cursor.execute(_Q["lock_cancellable"], params)
+            rows = await cursor.fetchall()
+            if not rows:
+                return 0, []
+            await cursor.execute(_Q["cancel_jobs"], params)
+            return cursor.rowcount, [row[0] for row in rows if row[1] == JobState.EXECUTING.value]
+
+        return await self._run(cancel)
+
+    async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
+        """Make jobs among ``ids`` available now; see ``Engine.retry_jobs``."""
+        return await self._write_count(_Q["retry_jobs"], {"ids": _ids(ids), "now": _naive(now)})
+
+    async def delete_jobs(self, ids: Sequence[int]) -> int:
+        """Delete the jobs among ``ids`` that are not executing; return the count."""
+        return await self._write_count(_Q["delete_jobs"], {"ids": _ids(ids)})
+
+    async def _write_count(self, sql: str, params: dict[str, Any]) -> int:
+        if not params["ids"]:
+            return 0
+
+        async def write(cursor: Any) -> int:
+            await cursor.execute(sql, params)
+            return cursor.rowcount
+
+        return await self._run(write)
+
+    @staticmethod
+    def _update_params(job: Job, now: datetime) -> dict[str, Any]:
+        return {
+            "id": job.id, "args": _json.encode(job.args, "args"), "meta": _json.encode(job.meta, "meta"),
+            "max_attempts": job.max_attempts, "priority": job.priority, "queue": job.queue,
+            "scheduled_at": _naive(job.scheduled_at or now), "tags": _json.encode(job.tags, "tags"),
+            "worker": job.worker, "state": JobState(job.state).value,
+        }
+
+    async def update_jobs(self, ids: Sequence[int], change: Callable[[Job], Job]) -> list[Job]:
+        """Lock each job, let ``change`` return its new version, store it; all or nothing."""
+        wanted = _ids(ids)
+        if not wanted:
+            return []
+        now = utcnow()
+
+        async def update(cursor: Any) -> list[Job]:
+            await cursor.execute(_Q["lock_jobs_by_id"], {"ids": wanted})
+            updated = []
+            for row in await cursor.fetchall():
+                job = change(_job_from_row(row))
+                await cursor.execute(_Q["update_job"], self._update_params(job, now))
+                updated.append(job)
+            return updated
+
+        return await self._run(update)
+
+    # -- maintenance ---------------------------------------------------------------------------
+
+    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
+        """Make up to ``limit`` due scheduled/retryable jobs available; return their queues."""
+        params = {"now": _naive(now), "limit": int(limit)}
+
+        async def stage(cursor: Any) -> list[str]:
+            await cursor.execute(_Q["lock_due_jobs"], params)
+            rows = await cursor.fetchall()
+            if not rows:
+                return []
+            await cursor.execute(_Q["stage_jobs"], {"ids": tuple(row[0] for row in rows)})
+            return sorted({row[1] for row in rows})
+
+        return await self._run(stage)
+
+    async def prune_jobs(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` finished jobs that finished before ``before``."""
+        params = {"before": _naive(before), "limit": int(limit)}
+
+        async def prune(cursor: Any) -> int:
+            await cursor.execute(_Q["find_prunable"], params)
+            ids = tuple(row[0] for row in await cursor.fetchall())
+            if not ids:
+                return 0
+            await cursor.execute(_Q["prune_jobs"], {"ids": ids, "before": params["before"]})
+            return cursor.rowcount
+
+        return await self._run(prune)
+
+    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
+        """Recover jobs executing since before ``before``; return (rescued, discarded)."""
+        params = {"before": _naive(before), "now": _naive(now)}
+
+        async def rescue(cursor: Any) -> tuple[int, int]:
+            await cursor.execute(_Q["discard_orphans"], params)
+            discarded = cursor.rowcount
+            await cursor.execute(_Q["rescue_orphans"], params)
+            return cursor.rowcount, discarded
+
+        return await self._run(rescue)
+
+    # -- leadership ----------------------------------------------------------------------------
+
+    async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
+        """Take or renew the lease for ``name``; True if ``node`` holds it afterwards."""
+        params = {
+            "name": name, "node": node, "now": _naive(now),
+            "expires_at": _naive(now + timedelta(seconds=ttl)),
+        }
+
+        async def elect(cursor: Any) -> bool:
+            await cursor.execute(_Q["elect_leader"], params)
+            # The upsert's row count cannot tell "renewed" from "left alone": read the row.
+            await cursor.execute(_Q["leader_node"], params)
+            row = await cursor.fetchone()
+            return row is not None and row[0] == node
+
+        return await self._run(elect)
+
+    async def resign_leader(self, name: str, node: str) -> None:
+        """Give up the lease if ``node`` holds it."""
+
+        async def resign(cursor: Any) -> None:
+            await cursor.execute(_Q["resign_leader"], {"name": name, "node": node})
+
+        await self._run(resign)
+
+    # -- notifications -------------------------------------------------------------------------
+
+    async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
+        """Deliver in this process at once and write the payloads for other nodes to poll."""
+        payloads = list(payloads)
+        if not payloads:
+            return
+        _json.encode(payloads, "payloads")
+        _local_hub.publish(self._hub_key, channel, payloads)
+        sender = _sender(self._hub_key)
+
+        async def write(cursor: Any) -> None:
+            await self._write_notifications(cursor, channel, payloads, sender)
+
+        await self._run(write)
+
+    async def listen(self, handler: NotificationHandler) -> None:
+        """Deliver notifications to ``handler``; returns once the poller knows where to start."""
+        _local_hub.subscribe(self._hub_key, handler)
+        self._handlers.append(handler)
+        if self._poller is not None:
+            return
+        poller = NotificationPoller(
+            connect=self._connect_one, queries=_Q, sender=_sender(self._hub_key),
+            deliver=self._deliver, interval=self.poll_interval,
+        )
+        try:
+            await poller.start()
+        except BaseException:
+            await self.unlisten(handler)
+            raise
+        self._poller = poller
+
+    async def unlisten(self, handler: NotificationHandler) -> None:
+        """Stop delivering to ``handler``; the poller stops with the last handler."""
+        _local_hub.unsubscribe(self._hub_key, handler)
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+        if not self._handlers and self._poller is not None:
+            poller, self._poller = self._poller, None
+            await poller.stop()
+
+    def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
+        for handler in list(self._handlers):
+            try:
+                handler(channel, payload)
+            except Exception:
+                log.exception("notification handler failed on %s: %r", channel, payload)

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS oban_peers;
+DROP TABLE IF EXISTS oban_jobs;
+DROP TABLE IF EXISTS oban_schema;

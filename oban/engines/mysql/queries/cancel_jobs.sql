@@ -1,0 +1,3 @@
+UPDATE oban_jobs
+SET state = 'cancelled', cancelled_at = %(now)s
+WHERE id IN %(ids)s AND state NOT IN ('completed', 'discarded', 'cancelled')

@@ -1,0 +1,1 @@
+DELETE FROM oban_jobs WHERE id IN %(ids)s AND state != 'executing'

@@ -1,0 +1,1 @@
+SELECT node FROM oban_peers WHERE name = %(name)s

@@ -1,0 +1,4 @@
+SELECT id, state FROM oban_jobs
+WHERE id IN %(ids)s AND state NOT IN ('completed', 'discarded', 'cancelled')
+ORDER BY id
+FOR UPDATE

@@ -1,0 +1,1 @@
+DELETE FROM oban_peers WHERE name = %(name)s AND node = %(node)s

@@ -1,0 +1,8 @@
+UPDATE oban_jobs
+SET state = 'available',
+    scheduled_at = %(now)s,
+    max_attempts = GREATEST(max_attempts, attempt + 1),
+    completed_at = NULL,
+    cancelled_at = NULL,
+    discarded_at = NULL
+WHERE id IN %(ids)s AND state NOT IN ('available', 'executing')

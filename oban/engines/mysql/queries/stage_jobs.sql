@@ -1,0 +1,1 @@
+UPDATE oban_jobs SET state = 'available' WHERE id IN %(ids)s
