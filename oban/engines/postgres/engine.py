@@ -358,16 +358,16 @@ class PostgresEngine:
 
     async def _insert_rows(self, conn: Any, jobs: Sequence[Job], now: datetime) -> list[Job]:
         try:
-            rows = await conn.fetch(self._q["insert_jobs"], *self._insert_args(jobs, now))
+            ids = await conn.fetchval(self._q["insert_jobs"], *self._insert_args(jobs, now))
         except asyncpg.CheckViolationError as error:
             raise _check_violation(error) from None
-        if len(rows) != len(jobs):
-            raise RuntimeError(f"inserted {len(rows)} rows for {len(jobs)} jobs")
-        # Ids come from one sequence in the order the rows were written, which is input order.
-        for job, row in zip(jobs, rows, strict=True):
-            job.id = row["id"]
-            job.inserted_at = _aware(row["inserted_at"])
-            job.scheduled_at = _aware(row["scheduled_at"])
+        if ids is None or len(ids) != len(jobs):
+            raise RuntimeError(f"inserted {len(ids or ())} rows for {len(jobs)} jobs")
+        inserted_at = _aware(now)
+        for job, job_id in zip(jobs, ids, strict=True):
+            job.id = job_id
+            job.inserted_at = inserted_at
+            job.scheduled_at = job.scheduled_at or inserted_at
             job.conflict = False
         return list(jobs)
 
