@@ -443,7 +443,7 @@ class MySQLEngine:
         if not jobs:
             return []
         now = utcnow()
-        rows = [self._insert_row(job, now) for job in jobs]
+        rows = self._insert_rows_for(jobs, now)
         if conn is not None:
             return await self._insert_in_user_transaction(conn, jobs, rows, now)
         sender = _sender(self._hub_key)
@@ -465,19 +465,25 @@ class MySQLEngine:
         return [{"queue": queue} for queue in queues]
 
     @staticmethod
-    def _insert_row(job: Job, now: datetime) -> tuple[Any, ...]:
-        scheduled = job.scheduled_at if job.scheduled_at is not None else now
-        return (
-            job.state.value, job.queue, job.worker,
-            _json.encode(job.args, "args"), _json.encode(job.meta, "meta"), _json.encode(job.tags, "tags"),
-            job.max_attempts, job.priority, _naive(now), _naive(scheduled),
-        )
+    def _insert_rows_for(jobs: Sequence[Job], now: datetime) -> list[tuple[Any, ...]]:
+        """Parameters for each job's row; encoding errors surface here, before any SQL runs."""
+        encode = _json.encode
+        stored_now = _naive(now)
+        return [
+            (
+                job.state.value, job.queue, job.worker,
+                encode(job.args, "args"), encode(job.meta, "meta"), encode(job.tags, "tags"),
+                job.max_attempts, job.priority, stored_now,
+                stored_now if job.scheduled_at is None else _naive(job.scheduled_at),
+            )
+            for job in jobs
+        ]
 
     @staticmethod
-    def _apply_inserted(job: Job, row: tuple[Any, ...], job_id: int) -> Job:
+    def _apply_inserted(job: Job, job_id: int, now: datetime) -> Job:
         job.id = job_id
-        job.inserted_at = _aware(row[8])
-        job.scheduled_at = _aware(row[9])
+        job.inserted_at = now
+        job.scheduled_at = now if job.scheduled_at is None else as_utc(job.scheduled_at)
         return job
 
     async def _insert_all(
@@ -504,7 +510,7 @@ class MySQLEngine:
             for chunk in self._chunks(pending, rows):
                 ids = await self._insert_rows(cursor, [rows[index] for index in chunk], increment)
                 for index, job_id in zip(chunk, ids, strict=True):
-                    results[index] = self._apply_inserted(jobs[index], rows[index], job_id)
+                    results[index] = self._apply_inserted(jobs[index], job_id, now)
             pending.clear()
 
         for index, job in enumerate(jobs):
@@ -529,7 +535,7 @@ class MySQLEngine:
         size = 0
         for index in indexes:
             row = rows[index]
-            row_size = 200 + len(row[2]) + len(row[3]) + len(row[4]) + len(row[5]) + len(row[1])
+            row_size = 200 + len(row[3]) + len(row[4]) + len(row[5])
             if current and size + row_size > _MAX_STATEMENT_BYTES:
                 chunks.append(current)
                 current, size = [], 0
