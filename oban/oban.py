@@ -160,20 +160,27 @@ class Oban:
         async with self._lock:
             if self._started:
                 return self
-            await self._ensure_ready()
-            await self.engine.listen(self._on_notification)
-            total = sum(config["limit"] for config in self._queue_config.values())
-            self._threads = ThreadPoolExecutor(max_workers=max(32, total), thread_name_prefix=f"oban-{self.name}")
-            self._acker = Acker(self.engine)
-            self._acker.start()
-            if self._leadership:
-                self._leader = Leader(self.engine, name=self.name, node=self.node)
-                await self._leader.start()
-                self._start_leader_work()
-            for queue, config in self._queue_config.items():
-                self._start_producer(queue, config["limit"], config["paused"])
+            try:
+                await self._start_runtime()
+            except BaseException:
+                await self._stop_runtime()
+                raise
             self._started = True
         return self
+
+    async def _start_runtime(self) -> None:
+        await self._ensure_ready()
+        await self.engine.listen(self._on_notification)
+        total = sum(config["limit"] for config in self._queue_config.values())
+        self._threads = ThreadPoolExecutor(max_workers=max(32, total), thread_name_prefix=f"oban-{self.name}")
+        self._acker = Acker(self.engine)
+        self._acker.start()
+        if self._leadership:
+            self._leader = Leader(self.engine, name=self.name, node=self.node)
+            await self._leader.start()
+            self._start_leader_work()
+        for queue, config in self._queue_config.items():
+            self._start_producer(queue, config["limit"], config["paused"])
 
     def _start_leader_work(self) -> None:
         leading = lambda: self.is_leader  # noqa: E731
@@ -232,6 +239,10 @@ class Oban:
                 await self.engine.close()
                 self._ready = False
                 return
+            await self._stop_runtime()
+
+    async def _stop_runtime(self) -> None:
+        try:
             deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
             if self._cron is not None:
                 await self._cron.stop()
@@ -244,17 +255,24 @@ class Oban:
                     "shutdown grace period (%ss) ended with jobs still running; left for rescue: %s",
                     self.shutdown_grace_period, stragglers,
                 )
-            assert self._acker is not None
-            await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
+            if self._acker is not None:
+                await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
             if self._leader is not None:
                 await self._leader.stop()
-            await self.engine.unlisten(self._on_notification)
             if self._threads is not None:
                 self._threads.shutdown(wait=False, cancel_futures=True)
-            self._producers.clear()
-            self._started = False
-            self._ready = False
-            await self.engine.close()
+        finally:
+            try:
+                await self.engine.unlisten(self._on_notification)
+            finally:
+                self._producers.clear()
+                self._loops = []
+                self._cron = None
+                self._acker = None
+                self._leader = None
+                self._started = False
+                self._ready = False
+                await self.engine.close()
 
     async def __aenter__(self) -> Oban:
         return await self.start()

@@ -1,7 +1,9 @@
 """Pick an engine from a DSN's scheme; third parties add schemes with an entry point.
 
 An installed package registers ``scheme = "package.module:EngineClass"`` in the
-``oban.engines`` entry-point group; the class is built as ``EngineClass(dsn)``.
+``oban.engines`` entry-point group. The engine is built with ``EngineClass.from_dsn(dsn)`` when
+the class has that method, else ``EngineClass(dsn)``. Engines built from a DSN never install
+their schema implicitly: that is what ``oban install`` is for.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ def schemes() -> list[str]:
     return sorted(found)
 
 
+def _build(factory: Any, dsn: str, options: dict[str, Any]) -> Engine:
+    from_dsn = getattr(factory, "from_dsn", None)
+    return from_dsn(dsn, **options) if from_dsn is not None else factory(dsn, **options)
+
+
 def _load(target: str) -> Any:
     module_name, _, attr = target.partition(":")
     module = __import__(module_name, fromlist=[attr])
@@ -52,10 +59,10 @@ def engine_from_dsn(dsn: str, **options: Any) -> Engine:
     scheme = dsn.split("://", 1)[0].lower()
     base_scheme = scheme.split("+", 1)[0]
     if base_scheme in _extra:
-        return _extra[base_scheme](dsn, **options)
+        return _build(_extra[base_scheme], dsn, options)
     for ep in entry_points(group="oban.engines"):
         if ep.name == base_scheme and ep.value not in _BUILTIN.values():
-            return ep.load()(dsn, **options)
+            return _build(ep.load(), dsn, options)
     if base_scheme in _BUILTIN:
         try:
             factory = _load(_BUILTIN[base_scheme])
@@ -64,5 +71,5 @@ def engine_from_dsn(dsn: str, **options: Any) -> Engine:
                 f"the {base_scheme} engine needs a driver that is not installed ({error.name}); "
                 f"install oban[{'postgres' if 'postgres' in base_scheme else 'mysql'}]"
             ) from None
-        return factory(dsn, **options)
+        return _build(factory, dsn, options)
     raise UnknownEngineError(f"no engine for DSN scheme {scheme!r}; known schemes: {', '.join(schemes())}")

@@ -113,6 +113,12 @@ class LiteEngine:
         self._hub_key = f"memory:{id(self)}" if in_memory else os.path.realpath(self.path)
         self._handlers: list[NotificationHandler] = []
 
+    @classmethod
+    def from_dsn(cls, dsn: str, **options: Any) -> LiteEngine:
+        """An engine for ``sqlite:///path`` that expects the schema to be installed already."""
+        options.setdefault("install", False)
+        return cls(dsn, **options)
+
     def __repr__(self) -> str:
         return f"LiteEngine({self.path!r})"
 

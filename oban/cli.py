@@ -1,0 +1,136 @@
+"""The ``oban`` command: install or migrate the schema, run a node, print the version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .engines.protocol import Engine
+from .engines.registry import engine_from_dsn
+from .errors import ObanError
+from .oban import Oban
+
+log = logging.getLogger("oban.cli")
+
+
+class CLIError(Exception):
+    """A problem to report on one line before exiting non-zero."""
+
+
+def parse_queues(text: str) -> dict[str, int]:
+    """``"default:10,mailers:5"`` -> ``{"default": 10, "mailers": 5}``."""
+    queues: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, limit = part.rpartition(":")
+        if not sep or not name or not limit.isdigit() or int(limit) < 1:
+            raise CLIError(f"--queues entry {part!r} must look like name:limit with a positive limit")
+        queues[name] = int(limit)
+    if not queues:
+        raise CLIError(f"--queues {text!r} names no queue")
+    return queues
+
+
+def _build_engine(dsn: str | None) -> Engine:
+    dsn = dsn or os.environ.get("OBAN_DSN")
+    if not dsn:
+        raise CLIError("no database given: pass --dsn or set OBAN_DSN (e.g. sqlite:///jobs.db)")
+    try:
+        return engine_from_dsn(dsn)
+    except (ValueError, ObanError) as error:
+        raise CLIError(str(error)) from None
+
+
+async def _schema(command: str, dsn: str | None, version: int | None) -> str:
+    engine = _build_engine(dsn)
+    try:
+        await engine.connect()
+        if command == "install":
+            await engine.install()
+        elif command == "uninstall":
+            await engine.uninstall()
+        else:
+            await engine.migrate(version)
+        return f"{engine.dsn}: schema version {await engine.schema_version()}"
+    finally:
+        await engine.close()
+
+
+async def _start(args: argparse.Namespace) -> None:
+    for module in [m.strip() for item in args.imports for m in item.split(",") if m.strip()]:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise CLIError(f"--import {module!r} failed: {error}") from None
+    engine = _build_engine(args.dsn)
+    oban = Oban(
+        engine, queues=parse_queues(args.queues), node=args.node, name=args.name,
+        shutdown_grace_period=args.grace,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await oban.start()
+    log.info("oban %s running queues %s on %s as node %s", __version__, args.queues, engine.dsn, oban.node)
+    try:
+        await stop.wait()
+        log.info("shutting down (grace period %ss)", args.grace)
+    finally:
+        await oban.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``oban``."""
+    parser = argparse.ArgumentParser(prog="oban", description="Background jobs in your SQL database.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    dsn_help = "database URL: sqlite:///jobs.db, postgresql://user@host/db, mysql://user@host/db (or $OBAN_DSN)"
+    for name, text in (("install", "create or upgrade the schema"), ("uninstall", "drop the schema")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--dsn", help=dsn_help)
+    migrate = commands.add_parser("migrate", help="move the schema to a version (newest by default)")
+    migrate.add_argument("--dsn", help=dsn_help)
+    migrate.add_argument("--version", type=int, default=None, help="target version (0 removes everything)")
+    start = commands.add_parser("start", help="run queues on this node until SIGINT/SIGTERM")
+    start.add_argument("--dsn", help=dsn_help)
+    start.add_argument("--queues", required=True, help="name:limit pairs, e.g. default:10,mailers:5")
+    start.add_argument("--import", dest="imports", action="append", default=[],
+                       help="module(s) defining workers to import first (repeatable, comma-separated)")
+    start.add_argument("--node", default=None, help="node name (default: host.pid)")
+    start.add_argument("--name", default="oban", help="instance name (default: oban)")
+    start.add_argument("--grace", type=float, default=15.0, help="shutdown grace period in seconds (default 15)")
+    commands.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "version":
+            print(f"oban {__version__}")
+        elif args.command == "start":
+            asyncio.run(_start(args))
+        else:
+            print(asyncio.run(_schema(args.command, args.dsn, getattr(args, "version", None))))
+    except CLIError as error:
+        print(f"oban: {error}", file=sys.stderr)
+        return 2
+    except (ObanError, OSError, ValueError) as error:
+        print(f"oban: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a driver's own error (bad host, refused login, ...)
+        print(f"oban: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
