@@ -549,15 +549,22 @@ class PostgresEngine:
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
         """Take or renew the lease in ``oban_peers``; True if ``node`` holds it afterwards."""
         pool = await self._get_pool()
-        holder = await pool.fetchval(
-            self._q["elect_leader"], name, node, _naive(now), _naive(now + timedelta(seconds=ttl))
-        )
+        params = (name, node, _naive(now), _naive(now + timedelta(seconds=ttl)))
+        try:
+            holder = await pool.fetchval(self._q["elect_leader"], *params)
+        except asyncpg.UndefinedTableError:
+            # oban-py's layout has no oban_peers (it keeps oban_leaders); add ours on first use.
+            await pool.execute(self._q["create_peers"])
+            holder = await pool.fetchval(self._q["elect_leader"], *params)
         return holder == node
 
     async def resign_leader(self, name: str, node: str) -> None:
         """Delete the lease if ``node`` holds it."""
         pool = await self._get_pool()
-        await pool.execute(self._q["resign_leader"], name, node)
+        try:
+            await pool.execute(self._q["resign_leader"], name, node)
+        except asyncpg.UndefinedTableError:
+            pass  # no lease table yet, so no lease to give up
 
     # -- notifications -------------------------------------------------------------------------
 
