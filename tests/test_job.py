@@ -1,0 +1,112 @@
+"""The job model: defaults, validation, normalisation, updates, uniqueness keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from oban import Job, JobState, UniqueOptions
+from oban._time import utcnow
+
+
+def test_defaults_match_oban():
+    job = Job(worker="app.Worker")
+    assert (job.queue, job.attempt, job.max_attempts, job.priority) == ("default", 0, 20, 0)
+    assert job.args == {} and job.meta == {} and job.tags == [] and job.errors == []
+    assert job.state is JobState.AVAILABLE and job.id is None and job.extra == {}
+
+
+def test_job_state_is_a_string_enum():
+    assert JobState.AVAILABLE == "available"
+    assert JobState("discarded") is JobState.DISCARDED
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"worker": ""}, "worker"),
+        ({"worker": "app.Worker", "queue": "  "}, "queue"),
+        ({"worker": "app.Worker", "max_attempts": 0}, "max_attempts"),
+        ({"worker": "app.Worker", "priority": 10}, "priority"),
+        ({"worker": "app.Worker", "priority": -1}, "priority"),
+        ({"worker": "app.Worker", "args": [1, 2]}, "args"),
+        ({"worker": "app.Worker", "meta": "x"}, "meta"),
+        ({"worker": "app.Worker", "tags": "urgent"}, "tags"),
+        ({"worker": "app.Worker", "schedule_in": "soon"}, "schedule_in"),
+        ({"worker": "app.Worker", "state": "sleeping"}, "state"),
+    ],
+)
+def test_invalid_fields_raise_naming_the_field_and_value(fields, named):
+    with pytest.raises(ValueError, match=named):
+        Job(**fields)
+
+
+def test_tags_are_stripped_lowercased_deduplicated_and_sorted():
+    assert Job(worker="w", tags=[" B", "a", "b", "", "  "]).tags == ["a", "b"]
+
+
+def test_schedule_in_sets_scheduled_at_and_the_scheduled_state():
+    job = Job(worker="w", schedule_in=timedelta(minutes=5))
+    assert job.state is JobState.SCHEDULED
+    assert abs((job.scheduled_at - (utcnow() + timedelta(minutes=5))).total_seconds()) < 2
+
+
+def test_a_past_scheduled_at_stays_available_and_naive_times_are_utc():
+    job = Job(worker="w", scheduled_at=datetime(2020, 1, 1, 12, 0))
+    assert job.state is JobState.AVAILABLE
+    assert job.scheduled_at == datetime(2020, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def test_update_returns_a_validated_copy():
+    job = Job(worker="w", priority=1)
+    updated = job.update({"priority": 2, "tags": ["X"]})
+    assert (updated.priority, updated.tags) == (2, ["x"])
+    assert job.priority == 1
+    with pytest.raises(ValueError, match="priority"):
+        job.update({"priority": 42})
+    with pytest.raises(ValueError, match="state"):
+        job.update({"state": "completed"})
+
+
+def test_str_shows_id_short_worker_args_queue_and_state():
+    job = Job(worker="myapp.workers.EmailWorker", args={"to": "a"}, queue="mailers")
+    assert str(job) == "Job(id=None, worker=EmailWorker, args={'to': 'a'}, queue=mailers, state=available)"
+
+
+def test_cancelled_is_false_until_requested():
+    job = Job(worker="w")
+    assert job.cancelled() is False
+
+
+class TestUniqueOptions:
+    def test_true_means_oban_defaults(self):
+        options = UniqueOptions.parse(True)
+        assert options.period == 60 and options.fields == ("args", "queue", "worker")
+        assert JobState.COMPLETED in options.states and JobState.CANCELLED not in options.states
+        assert options.timestamp == "inserted_at"
+
+    @pytest.mark.parametrize(
+        ("options", "named"),
+        [
+            ({"period": -1}, "period"),
+            ({"fields": ["state"]}, "fields"),
+            ({"states": "sometimes"}, "states"),
+            ({"states": ["bogus"]}, "states"),
+            ({"timestamp": "completed_at"}, "timestamp"),
+            ({"color": "red"}, "color"),
+        ],
+    )
+    def test_bad_options_are_named(self, options, named):
+        with pytest.raises(ValueError, match=named):
+            UniqueOptions.parse(options)
+
+    def test_the_key_depends_only_on_the_compared_fields(self):
+        options = UniqueOptions.parse({"fields": ["worker", "args"], "keys": ["id"]})
+        a = Job(worker="w", args={"id": 1, "noise": 1}, queue="a")
+        b = Job(worker="w", args={"id": 1, "noise": 2}, queue="b")
+        c = Job(worker="w", args={"id": 2}, queue="a")
+        assert options.key_for(a) == options.key_for(b) != options.key_for(c)
+
+    def test_infinite_period(self):
+        assert UniqueOptions.parse({"period": "infinity"}).period is None

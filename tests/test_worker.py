@@ -1,0 +1,55 @@
+"""Decorators and worker resolution."""
+
+from __future__ import annotations
+
+import pytest
+
+from oban import Job, WorkerNotFoundError, worker
+from oban.worker import resolve_worker
+from tests import workers
+
+
+def test_new_applies_the_worker_defaults_and_overrides():
+    @worker(queue="mailers", max_attempts=5, priority=1, tags=["email"])
+    class EmailWorker:
+        async def process(self, job):  # type: ignore[no-untyped-def]
+            return None
+
+    job = EmailWorker.new({"to": "a@b.c"}, priority=3)
+    assert isinstance(job, Job)
+    assert (job.queue, job.max_attempts, job.priority, job.tags) == ("mailers", 5, 3, ["email"])
+    assert job.worker == f"{__name__}.test_new_applies_the_worker_defaults_and_overrides.<locals>.EmailWorker"
+
+
+def test_unknown_options_are_rejected_by_name():
+    with pytest.raises(ValueError, match="colour"):
+        worker(colour="blue")
+    with pytest.raises(ValueError, match="colour"):
+        workers.Noop.new({}, colour="blue")
+
+
+def test_a_worker_needs_a_process_method():
+    with pytest.raises(TypeError, match="process"):
+        worker()(type("Nothing", (), {}))
+
+
+def test_job_functions_store_arguments_by_parameter_name():
+    job = workers.add_to_events.new("hello", count=3)
+    assert job.args == {"label": "hello", "count": 3}
+    assert job.worker == "tests.workers.add_to_events"
+    with pytest.raises(TypeError, match="add_to_events"):
+        workers.add_to_events.new(1, 2, 3)
+    workers.add_to_events("direct")
+    assert workers.EVENTS[-1] == ("function", "direct", 1)
+
+
+def test_workers_resolve_from_their_names_importing_modules_when_needed():
+    assert resolve_worker("tests.workers.Noop") is workers.Noop
+    assert resolve_worker("tests.workers.add_to_events") is not None
+    assert resolve_worker("oban.testing.conformance.runtime.RecordingWorker").__name__ == "RecordingWorker"
+
+
+@pytest.mark.parametrize("name", ["tests.workers.Missing", "no_such_module.Worker", "tests.workers.EVENTS", "Bare"])
+def test_unresolvable_workers_raise_naming_the_worker(name):
+    with pytest.raises(WorkerNotFoundError, match=name.replace(".", r"\.")):
+        resolve_worker(name)

@@ -1,0 +1,103 @@
+"""Workers used by the tests; importable by subprocesses as ``tests.workers``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+from oban import Cancel, Record, Snooze, job, worker
+
+EVENTS: list[tuple[str, Any]] = []
+
+
+@worker(queue="default")
+class Noop:
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        return None
+
+
+@worker(queue="default")
+class Echo:
+    """Records (tag, job id, attempt) in EVENTS."""
+
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        EVENTS.append((job.args.get("tag"), job.id, job.attempt))
+
+
+@worker(queue="default", max_attempts=3)
+class AlwaysFails:
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        raise ValueError(f"bad input {job.args.get('n')}")
+
+    def backoff(self, job):  # type: ignore[no-untyped-def]
+        return 0
+
+
+@worker(queue="default")
+class SyncWorker:
+    """A plain ``def process``: runs in a worker thread, not on the event loop."""
+
+    def process(self, job):  # type: ignore[no-untyped-def]
+        EVENTS.append(("sync", threading.current_thread().name, job.id))
+        time.sleep(0.01)
+
+
+@worker(queue="default")
+class Returns:
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        kind = job.args["kind"]
+        if kind == "record":
+            return Record({"rows": job.args.get("rows", 3)})
+        if kind == "cancel":
+            return Cancel("not needed")
+        if kind == "snooze":
+            return Snooze(3600)
+        return "ignored value"
+
+
+@worker(queue="default", max_attempts=2)
+class Slow:
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        EVENTS.append(("slow-start", job.id, job.attempt))
+        await asyncio.sleep(job.args.get("seconds", 1))
+        EVENTS.append(("slow-end", job.id, job.attempt))
+
+    def timeout(self, job):  # type: ignore[no-untyped-def]
+        return job.args.get("timeout")
+
+    def backoff(self, job):  # type: ignore[no-untyped-def]
+        return 3600
+
+
+@worker(queue="default")
+class Blocking:
+    """Waits on a per-test asyncio.Event stored in GATES."""
+
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        EVENTS.append(("blocking", job.id, job.attempt))
+        await GATES[job.args["gate"]].wait()
+
+
+GATES: dict[str, asyncio.Event] = {}
+
+
+@job(queue="default")
+def add_to_events(label: str, count: int = 1) -> None:
+    EVENTS.append(("function", label, count))
+
+
+@job(queue="default")
+async def async_function(label: str) -> None:
+    EVENTS.append(("async-function", label, None))
+
+
+@worker(queue="default")
+class AppendToFile:
+    """Appends ``<job id> <pid>`` to the file in ``args.path`` (for multi-process tests)."""
+
+    def process(self, job):  # type: ignore[no-untyped-def]
+        with open(job.args["path"], "a") as out:
+            out.write(f"{job.id} {os.getpid()}\n")
