@@ -1,0 +1,121 @@
+"""The oban command, run as a user would run it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from oban import JobState, Oban
+from oban.engines import LiteEngine
+from tests import workers
+from tests.conftest import require_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def oban(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oban", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_version_prints_the_package_version():
+    result = oban("version")
+    assert result.returncode == 0 and result.stdout.strip() == "oban 0.1.0"
+
+
+def test_install_migrate_and_uninstall_a_sqlite_database(tmp_path):
+    dsn = f"sqlite:///{tmp_path}/cli.db"
+    installed = oban("install", "--dsn", dsn)
+    assert installed.returncode == 0 and "schema version 2" in installed.stdout
+    assert "schema version 2" in oban("install", "--dsn", dsn).stdout
+    assert "schema version 1" in oban("migrate", "--dsn", dsn, "--version", "1").stdout
+    assert "schema version 2" in oban("migrate", "--dsn", dsn).stdout
+    assert "schema version 0" in oban("uninstall", "--dsn", dsn).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["install", "--dsn", "nonsense"], "dsn must look like scheme://"),
+        (["install", "--dsn", "redis://localhost/0"], "no engine for DSN scheme 'redis'"),
+        (["start", "--dsn", "sqlite:///x.db", "--queues", "default:zero"], "--queues entry 'default:zero'"),
+        (["start", "--dsn", "sqlite:///x.db", "--queues", "default:1", "--import", "no.such.module"], "no.such.module"),
+    ],
+)
+def test_bad_input_gives_one_clear_line_and_a_non_zero_exit(args, message):
+    result = oban(*args)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("oban:")]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_starting_on_a_database_without_the_schema_fails_clearly(tmp_path):
+    result = oban("start", "--dsn", f"sqlite:///{tmp_path}/empty.db", "--queues", "default:1")
+    assert result.returncode == 1
+    assert "not installed" in result.stderr and "oban install --dsn" in result.stderr
+
+
+def test_a_missing_dsn_is_named(monkeypatch):
+    monkeypatch.delenv("OBAN_DSN", raising=False)
+    result = oban("install")
+    assert result.returncode == 2 and "--dsn" in result.stderr
+
+
+def test_start_runs_jobs_until_sigterm_then_shuts_down_gracefully(tmp_path):
+    db = tmp_path / "node.db"
+    dsn = f"sqlite:///{db}"
+    assert oban("install", "--dsn", dsn).returncode == 0
+    log = tmp_path / "runs.log"
+
+    async def seed() -> list[int]:
+        client = Oban(LiteEngine(str(db)))
+        jobs = await client.enqueue_many([workers.AppendToFile.new({"path": str(log)}) for _ in range(50)])
+        await client.stop()
+        return [job.id for job in jobs]
+
+    ids = asyncio.run(seed())
+    node = subprocess.Popen(
+        [sys.executable, "-m", "oban", "start", "--dsn", dsn, "--queues", "default:5,other:2",
+         "--import", "tests.workers", "--node", "cli-node"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 50):
+        time.sleep(0.1)
+    node.send_signal(signal.SIGTERM)
+    _, err = node.communicate(timeout=60)
+    assert node.returncode == 0, err
+    assert "shutting down" in err
+    assert sorted(int(line.split()[0]) for line in log.read_text().splitlines()) == sorted(ids)
+
+    async def states() -> set[JobState]:
+        engine = LiteEngine(str(db))
+        found = {job.state for job in await engine.list_jobs()}
+        await engine.close()
+        return found
+
+    assert asyncio.run(states()) == {JobState.COMPLETED}
+
+
+@pytest.mark.parametrize("server", ["postgres", "mysql"])
+def test_install_and_uninstall_on_servers(server, tmp_path):
+    engine_name = server
+    require_server(engine_name)
+    from tests import support
+
+    database = asyncio.run(support.create_database(engine_name, tmp_path))
+    try:
+        dsn = support.engine_dsn(engine_name, database)
+        installed = oban("install", "--dsn", dsn)
+        assert installed.returncode == 0, installed.stderr
+        assert "schema version" in installed.stdout and "schema version 0" not in installed.stdout
+        assert "schema version 0" in oban("uninstall", "--dsn", dsn).stdout
+    finally:
+        asyncio.run(support.drop_database(engine_name, database))

@@ -1,0 +1,112 @@
+"""SQLite specifics: file sharing between processes, a locked file, DSNs, in-memory databases."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from oban import JobState, Oban
+from oban.engines import LiteEngine, engine_from_dsn
+from tests import workers
+from tests.test_oban import reached, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("target", "path"),
+    [
+        ("jobs.db", "jobs.db"),
+        ("sqlite:///jobs.db", "jobs.db"),
+        ("sqlite:////tmp/x/jobs.db", "/tmp/x/jobs.db"),
+        ("sqlite:///:memory:", ":memory:"),
+        (":memory:", ":memory:"),
+    ],
+)
+def test_paths_and_dsns(target, path):
+    assert LiteEngine(target).path == path
+
+
+def test_dsn_errors_name_the_value():
+    with pytest.raises(ValueError, match="postgresql://x"):
+        LiteEngine("postgresql://x")
+    with pytest.raises(ValueError, match="no path"):
+        LiteEngine("sqlite://")
+
+
+def test_engines_built_from_a_dsn_do_not_install_the_schema(tmp_path):
+    engine = engine_from_dsn(f"sqlite:///{tmp_path}/x.db")
+    assert isinstance(engine, LiteEngine) and engine._auto_install is False
+
+
+async def test_an_in_memory_database_runs_jobs():
+    async with Oban(LiteEngine(":memory:"), queues={"default": 2}) as oban:
+        job = await oban.enqueue(workers.Echo.new({"tag": "mem"}))
+        await wait_until(reached(oban, job, JobState.COMPLETED))
+
+
+async def test_a_direct_path_installs_the_schema_on_first_use(tmp_path):
+    engine = LiteEngine(str(tmp_path / "auto.db"))
+    oban = Oban(engine)
+    await oban.enqueue(workers.Noop.new({}))
+    assert await engine.schema_version() >= 1
+    await oban.stop()
+
+
+async def test_the_runtime_waits_out_a_locked_database_and_loses_nothing(tmp_path):
+    path = str(tmp_path / "locked.db")
+    engine = LiteEngine(path, busy_timeout=0.05)
+    async with Oban(engine, queues={"default": 5}, stage_interval=0.05) as oban:
+        jobs = await oban.enqueue_many([workers.Echo.new({"tag": i}) for i in range(10)])
+        await wait_until(reached(oban, jobs[-1], JobState.COMPLETED))
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+        more = [workers.Echo.new({"tag": f"late-{i}"}) for i in range(10)]
+        insert = asyncio.create_task(oban.enqueue_many(more))
+        await asyncio.sleep(1.0)
+        assert not insert.done()
+        blocker.execute("COMMIT")
+        blocker.close()
+        inserted = await insert
+        for job in inserted:
+            await wait_until(reached(oban, job, JobState.COMPLETED))
+    assert sorted(e[1] for e in workers.EVENTS[-20:]) == sorted(j.id for j in jobs + inserted)
+
+
+def test_two_processes_sharing_one_file_run_every_job_exactly_once(tmp_path):
+    db = tmp_path / "shared.db"
+    log = tmp_path / "runs.log"
+
+    async def seed() -> None:
+        oban = Oban(LiteEngine(str(db)))
+        await oban.enqueue_many([workers.AppendToFile.new({"path": str(log), "n": i}) for i in range(1500)])
+        await oban.stop()
+
+    asyncio.run(seed())
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.node_process", f"sqlite:///{db}", f"node-{i}", "20", "1.5"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(2)
+    ]
+    for process in processes:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err[-2000:]
+    runs = Counter(line.split()[0] for line in log.read_text().splitlines())
+    assert len(runs) == 1500
+    assert set(runs.values()) == {1}
+
+    async def states() -> Counter:
+        engine = LiteEngine(str(db))
+        jobs = await engine.list_jobs(limit=5000)
+        await engine.close()
+        return Counter(job.state for job in jobs)
+
+    assert asyncio.run(states()) == Counter({JobState.COMPLETED: 1500})
