@@ -741,28 +741,37 @@ class MySQLEngine:
             rows = await cursor.fetchall()
             if not rows:
                 return 0, []
-            await cursor.execute(_Q["cancel_jobs"], params)
+            await cursor.execute(_Q["cancel_jobs"], {"ids": tuple(row[0] for row in rows), "now": params["now"]})
             return cursor.rowcount, [row[0] for row in rows if row[1] == JobState.EXECUTING.value]
 
         return await self._run(cancel)
 
     async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
         """Make jobs among ``ids`` available now; see ``Engine.retry_jobs``."""
-        return await self._write_count(_Q["retry_jobs"], {"ids": _ids(ids), "now": _naive(now)})
+        return await self._lock_then_write("lock_retryable", "retry_jobs", {"ids": _ids(ids), "now": _naive(now)})
 
     async def delete_jobs(self, ids: Sequence[int]) -> int:
         """Delete the jobs among ``ids`` that are not executing; return the count."""
-        return await self._write_count(_Q["delete_jobs"], {"ids": _ids(ids)})
+        return await self._lock_then_write("lock_deletable", "delete_jobs", {"ids": _ids(ids)})
 
-    async def _write_count(self, sql: str, params: dict[str, Any]) -> int:
+    async def _lock_then_write(self, lock: str, write: str, params: dict[str, Any]) -> int:
+        """Lock the qualifying rows by primary key, then change exactly those; return the count.
+
+        One statement with the state test in its WHERE could be planned through the state
+        index, and would then lock, and wait for, rows far outside ``ids``.
+        """
         if not params["ids"]:
             return 0
 
-        async def write(cursor: Any) -> int:
-            await cursor.execute(sql, params)
+        async def run(cursor: Any) -> int:
+            await cursor.execute(_Q[lock], params)
+            locked = tuple(row[0] for row in await cursor.fetchall())
+            if not locked:
+                return 0
+            await cursor.execute(_Q[write], {**params, "ids": locked})
             return cursor.rowcount
 
-        return await self._run(write)
+        return await self._run(run)
 
     @staticmethod
     def _update_params(job: Job, now: datetime) -> dict[str, Any]:
@@ -811,15 +820,12 @@ class MySQLEngine:
         """Delete up to ``limit`` finished jobs that finished before ``before``."""
         params = {"before": _naive(before), "limit": int(limit)}
 
-        async def prune(cursor: Any) -> int:
+        async def find(cursor: Any) -> tuple[int, ...]:
             await cursor.execute(_Q["find_prunable"], params)
-            ids = tuple(row[0] for row in await cursor.fetchall())
-            if not ids:
-                return 0
-            await cursor.execute(_Q["prune_jobs"], {"ids": ids, "before": params["before"]})
-            return cursor.rowcount
+            return tuple(row[0] for row in await cursor.fetchall())
 
-        return await self._run(prune)
+        ids = await self._run(find, transaction=False)
+        return await self._lock_then_write("lock_prunable", "delete_jobs", {"ids": ids, "before": params["before"]})
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
         """Recover jobs executing since before ``before``; return (rescued, discarded)."""

@@ -1,1 +1,2 @@
-DELETE FROM oban_jobs WHERE id IN %(ids)s AND state != 'executing'
+-- The ids were locked and checked in the same transaction.
+DELETE FROM oban_jobs WHERE id IN %(ids)s

@@ -1,4 +1,4 @@
-SELECT id, state FROM oban_jobs
+SELECT id, state FROM oban_jobs FORCE INDEX (PRIMARY)
 WHERE id IN %(ids)s AND state NOT IN ('completed', 'discarded', 'cancelled')
 ORDER BY id
 FOR UPDATE

@@ -1,3 +1,4 @@
+-- The ids were locked and checked by lock_retryable in the same transaction.
 UPDATE oban_jobs
 SET state = 'available',
     scheduled_at = %(now)s,
@@ -5,4 +6,4 @@ SET state = 'available',
     completed_at = NULL,
     cancelled_at = NULL,
     discarded_at = NULL
-WHERE id IN %(ids)s AND state NOT IN ('available', 'executing')
+WHERE id IN %(ids)s

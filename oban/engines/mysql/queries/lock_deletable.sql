@@ -1,0 +1,4 @@
+SELECT id FROM oban_jobs FORCE INDEX (PRIMARY)
+WHERE id IN %(ids)s AND state != 'executing'
+ORDER BY id
+FOR UPDATE

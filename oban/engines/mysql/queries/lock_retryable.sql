@@ -1,0 +1,4 @@
+SELECT id FROM oban_jobs FORCE INDEX (PRIMARY)
+WHERE id IN %(ids)s AND state NOT IN ('available', 'executing')
+ORDER BY id
+FOR UPDATE

@@ -1,0 +1,170 @@
+"""MySQLEngine under contention and failure: deadlocks, lock wait timeouts, killed connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from oban import Job, JobState, Oban, worker
+from oban._time import utcnow
+from oban.engines.mysql import MySQLEngine
+from tests.support import MYSQL_DSN, mysql_connect
+
+
+@pytest.fixture(autouse=True)
+def _mysql_only(engine_name: str) -> None:
+    if engine_name != "mysql":
+        pytest.skip("MySQL-only test")
+
+
+@pytest.fixture
+async def admin(oban_engine_factory: Any) -> Any:
+    """A connection of our own to the test database, for locking rows and killing sessions."""
+    conn = await mysql_connect(MYSQL_DSN, urlparse(oban_engine_factory.dsn).path.lstrip("/"))
+    yield conn
+    conn.close()
+
+
+async def _query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    async with conn.cursor() as cursor:
+        await cursor.execute(sql, params)
+        return list(await cursor.fetchall())
+
+
+async def _until(predicate: Callable[[], Any], within: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        # Not faster: InnoDB refreshes information_schema.innodb_trx only after 0.1 s without reads.
+        await asyncio.sleep(0.15)
+
+
+async def _lock_waiters(admin: Any) -> list[int]:
+    rows = await _query(
+        admin, "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+    )
+    return [row[0] for row in rows]
+
+
+async def test_a_deadlock_is_retried_transparently(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    a, b = await engine.insert_jobs([Job(worker="w.W", args={"n": n}) for n in range(2)])
+    async with oban_engine_factory.transaction() as conn:
+        # This transaction writes many rows, so InnoDB rolls back the engine's lighter one.
+        await _query(conn, "INSERT INTO oban_jobs (worker) VALUES " + ", ".join(["('w.Filler')"] * 100))
+        await _query(conn, "UPDATE oban_jobs SET priority = 2 WHERE id = %s", (b.id,))
+        cancel = asyncio.create_task(engine.cancel_jobs([a.id, b.id], utcnow()))  # locks a, then waits for b
+        await _until(lambda: _lock_waiters(admin))
+        await _query(conn, "UPDATE oban_jobs SET priority = 3 WHERE id = %s", (a.id,))  # closes the cycle
+    assert await cancel == (2, [])
+    assert engine.stats["deadlock_retries"] >= 1
+    assert (await engine.get_job(a.id)).state is JobState.CANCELLED
+
+
+async def test_a_lock_wait_timeout_is_retried_transparently(oban_engine_factory):
+    base = await oban_engine_factory()
+    engine = MySQLEngine(oban_engine_factory.dsn, lock_wait_timeout=1)
+    try:
+        [job] = await base.insert_jobs([Job(worker="w.W")])
+        async with oban_engine_factory.transaction() as conn:
+            await _query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
+            cancel = asyncio.create_task(engine.cancel_jobs([job.id], utcnow()))
+            await _until(lambda: engine.stats["lock_timeout_retries"] >= 1)
+        assert await cancel == (1, [])
+        assert engine.stats["unretried_errors"] == 0
+    finally:
+        await engine.close()
+
+
+async def test_pooled_connections_killed_while_idle_are_replaced(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    await asyncio.gather(*(engine.list_jobs() for _ in range(6)))
+    sessions = await _query(
+        admin, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id != CONNECTION_ID()"
+    )
+    assert sessions
+    for (session,) in sessions:
+        await _query(admin, f"KILL {int(session)}")
+    await asyncio.sleep(0.05)
+    [job] = await engine.insert_jobs([Job(worker="w.W")])
+    assert [claimed.id for claimed in await engine.fetch_jobs("default", 5, "node", utcnow())] == [job.id]
+
+
+async def test_a_connection_killed_mid_transaction_is_retried_on_a_new_one(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    [job] = await engine.insert_jobs([Job(worker="w.W")])
+    async with oban_engine_factory.transaction() as conn:
+        await _query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
+        cancel = asyncio.create_task(engine.cancel_jobs([job.id], utcnow()))
+        await _until(lambda: _lock_waiters(admin))
+        for session in await _lock_waiters(admin):
+            await _query(admin, f"KILL {int(session)}")
+        await _until(lambda: engine.stats["connection_retries"] >= 1)
+    assert await cancel == (1, [])
+    assert (await engine.get_job(job.id)).state is JobState.CANCELLED
+
+
+async def test_the_notification_poller_survives_a_killed_connection(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    heard: list[dict[str, Any]] = []
+    handler = lambda channel, payload: heard.append(payload)  # noqa: E731
+    await engine.listen(handler)
+    try:
+        await _query(admin, f"KILL {int(engine._poller._conn.thread_id())}")
+        await _until(lambda: engine.stats["notification_poll_failures"] >= 1)
+        await _query(
+            admin,
+            "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', '{\"n\": 1}', 'elsewhere')",
+        )
+        await _until(lambda: heard == [{"n": 1}])
+    finally:
+        await engine.unlisten(handler)
+
+
+RUNS: Counter[int] = Counter()
+
+
+@worker(queue="killing")
+class CountingWorker:
+    async def process(self, job: Job) -> None:
+        RUNS[job.id] += 1  # type: ignore[index]
+        await asyncio.sleep(0.002)
+
+
+async def test_a_running_node_loses_no_job_when_its_connections_are_killed(oban_engine_factory, admin):
+    RUNS.clear()
+    engine = await oban_engine_factory()
+    jobs = await engine.insert_jobs([CountingWorker.new({"n": n}) for n in range(600)])
+    # A claim whose COMMIT is cut off may have committed: its jobs are then rescued, never lost.
+    oban = Oban(engine, queues={"killing": 10}, name="killing", stage_interval=0.1,
+                lifeline={"interval": 0.5, "rescue_after": 3})
+    async with oban:
+        for _ in range(6):
+            await _until(lambda: len(RUNS) > 0)
+            for (session,) in await _query(
+                admin, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id != CONNECTION_ID()"
+            ):
+                try:
+                    await _query(admin, f"KILL {int(session)}")
+                except Exception:  # the session ended on its own meanwhile
+                    pass
+            await asyncio.sleep(0.15)
+
+        async def all_completed() -> bool:
+            rows = await _query(admin, "SELECT COUNT(*) FROM oban_jobs WHERE state = 'completed'")
+            return rows[0][0] == len(jobs)
+
+        await _until(all_completed, within=60)
+    assert set(RUNS) == {job.id for job in jobs}
+    assert set(RUNS.values()) == {1}
