@@ -133,7 +133,9 @@ class Oban:
         try:
             return _instances[name]
         except KeyError:
-            raise InstanceNotFoundError(f"no Oban instance named {name!r}; create Oban(name={name!r}, ...) first") from None
+            raise InstanceNotFoundError(
+                f"no Oban instance named {name!r}; create Oban(name={name!r}, ...) first"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Oban(name={self.name!r}, node={self.node!r}, engine={self.engine!r})"
@@ -314,7 +316,10 @@ class Oban:
                 deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
                 asyncio.get_running_loop().create_task(producer.stop(deadline))
             return
-        targets = list(self._producers.values()) if queue == "*" else [self._producers[queue]] if queue in self._producers else []
+        if queue == "*":
+            targets = list(self._producers.values())
+        else:
+            targets = [self._producers[queue]] if queue in self._producers else []
         for producer in targets:
             if action == "pause":
                 producer.pause()
@@ -378,7 +383,9 @@ class Oban:
         await self._ensure_ready()
         if worker is not None and not isinstance(worker, str):
             worker = getattr(worker, "name", None) if hasattr(worker, "call_with") else worker_name(worker)
-        states = None if state is None else [JobState(state)] if isinstance(state, str) else [JobState(s) for s in state]
+        states = None
+        if state is not None:
+            states = [JobState(state)] if isinstance(state, str) else [JobState(s) for s in state]
         return await self.engine.list_jobs(queue=queue, worker=worker, states=states, limit=limit)
 
     async def cancel_job(self, job: JobRef) -> int:
@@ -490,7 +497,9 @@ class Oban:
 
     # -- testing -------------------------------------------------------------------------------
 
-    async def drain_queue(self, queue: str = "default", *, with_scheduled: bool = False, limit: int = 100) -> dict[str, int]:
+    async def drain_queue(
+        self, queue: str = "default", *, with_scheduled: bool = False, limit: int = 100
+    ) -> dict[str, int]:
         """Run every available job of ``queue`` here and now, until none is left; count outcomes.
 
         Meant for tests: no queue needs to be running. ``with_scheduled`` first makes scheduled

@@ -167,7 +167,9 @@ def _function_worker(target: JobFunction) -> type:
     return FunctionWorker
 
 
-def job(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[Callable[..., Any]], JobFunction]:
+def job(
+    *, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any
+) -> Callable[[Callable[..., Any]], JobFunction]:
     """Make a function enqueueable: ``fn.enqueue(*args, **kwargs)`` runs ``fn`` in a job later.
 
     The call's arguments are bound to the function's signature and stored by parameter name as

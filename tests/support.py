@@ -69,7 +69,7 @@ async def create_database(engine_name: str, tmp_path: Path) -> str:
 def engine_dsn(engine_name: str, database: str) -> str:
     """The DSN the CLI would use for this test database."""
     if engine_name == "sqlite":
-        return f"sqlite:///{database}" if not database.startswith("/") else f"sqlite:///{database}"
+        return f"sqlite:///{database}"
     if engine_name == "postgres":
         return with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE) + f"?prefix={database}"
     return with_database(MYSQL_DSN, database)

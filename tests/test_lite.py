@@ -97,7 +97,7 @@ def test_two_processes_sharing_one_file_run_every_job_exactly_once(tmp_path):
         for i in range(2)
     ]
     for process in processes:
-        out, err = process.communicate(timeout=180)
+        _, err = process.communicate(timeout=180)
         assert process.returncode == 0, err[-2000:]
     runs = Counter(line.split()[0] for line in log.read_text().splitlines())
     assert len(runs) == 1500

@@ -12,7 +12,7 @@ from oban import Cancel, Record, Snooze, default_backoff
 def test_snooze_accepts_seconds_or_timedelta_and_rejects_negatives():
     assert Snooze(5).seconds == 5.0
     assert Snooze(timedelta(minutes=1)).seconds == 60.0
-    with pytest.raises(ValueError, match="Snooze.seconds"):
+    with pytest.raises(ValueError, match=r"Snooze\.seconds"):
         Snooze(-1)
 
 
@@ -27,7 +27,7 @@ def test_record_rejects_values_over_its_limit_naming_both_sizes():
 
 
 def test_record_rejects_values_that_are_not_json():
-    with pytest.raises(ValueError, match="Record.value"):
+    with pytest.raises(ValueError, match=r"Record\.value"):
         Record({1, 2})
 
 

@@ -346,7 +346,9 @@ class LiteEngine:
                 row = await cursor.fetchone()
                 if row is not None:
                     statements: list[tuple[str, Any]] = []
-                    existing = self._replace(lambda sql, p: statements.append((sql, p)), _job_from_row(row), job, now)
+                    existing = self._replace(
+                        lambda sql, p, pending=statements: pending.append((sql, p)), _job_from_row(row), job, now
+                    )
                     for sql, params in statements:
                         await conn.execute(sql, params)
                     results.append(existing)

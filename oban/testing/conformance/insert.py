@@ -77,7 +77,9 @@ class TestInsert:
         received: list[tuple[str, dict]] = []
         handler = lambda channel, payload: received.append((channel, payload))  # noqa: E731
         await engine.listen(handler)
-        await engine.insert_jobs([new_job(queue="alpha"), new_job(queue="beta"), new_job(queue="later", schedule_in=600)])
+        await engine.insert_jobs(
+            [new_job(queue="alpha"), new_job(queue="beta"), new_job(queue="later", schedule_in=600)]
+        )
         for _ in range(100):
             if {p.get("queue") for c, p in received if c == "insert"} >= {"alpha", "beta"}:
                 break

@@ -19,7 +19,8 @@ class TestStage:
         later = await insert(engine, queue="b", schedule_in=3600)
         await insert(engine, queue="c")
         [running] = await claim(engine, queue="c")
-        await engine.ack_jobs([ack(running, JobState.RETRYABLE, delay=30, error={"at": "x", "attempt": 1, "error": "e"})])
+        error = {"at": "x", "attempt": 1, "error": "e"}
+        await engine.ack_jobs([ack(running, JobState.RETRYABLE, delay=30, error=error)])
         queues = await engine.stage_jobs(utcnow() + timedelta(seconds=60), 100)
         assert sorted(queues) == ["a", "c"]
         assert (await reload(engine, due)).state is JobState.AVAILABLE
