@@ -145,6 +145,44 @@ async def _no_reset(_conn: Any) -> None:
     """Skip asyncpg's per-release reset query: our statements leave no session state behind."""
 
 
+class _Pooled:
+    """Runs one statement on a pooled connection, like ``Pool.fetch`` and friends.
+
+    When the server drops an idle connection, asyncpg may read the server's goodbye before it
+    sees the socket close, and the next statement on that connection fails with
+    ``InternalClientError`` before anything is sent. Such a connection is closed here and the
+    statement, never having reached the server, runs again on another (each pooled connection
+    may be such a casualty, so up to pool size + 1 tries).
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def _call(self, method: str, sql: str, *args: Any) -> Any:
+        tries = self._pool.get_max_size() + 1
+        for attempt in range(1, tries + 1):
+            async with self._pool.acquire() as conn:
+                try:
+                    return await getattr(conn, method)(sql, *args)
+                except asyncpg.InternalClientError:
+                    conn.terminate()
+                    if attempt == tries:
+                        raise
+        raise AssertionError("unreachable")
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        return await self._call("fetch", sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        return await self._call("fetchrow", sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._call("fetchval", sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        return await self._call("execute", sql, *args)
+
+
 @dataclass(frozen=True, slots=True)
 class _Layout:
     exists: bool
@@ -198,6 +236,7 @@ class PostgresEngine:
         self._q = {name: _TABLES.sub(lambda m: f"{self._quoted}.{m.group(0)}", sql) for name, sql in _QUERIES.items()}
         self._channels = channel_names(self.prefix, CHANNELS)
         self._pool: asyncpg.Pool | None = None
+        self._pooled: _Pooled | None = None
         self._connecting = asyncio.Lock()
         self._listener: Listener | None = None
         self._handlers: list[NotificationHandler] = []
@@ -224,11 +263,20 @@ class PostgresEngine:
             return pool
         async with self._connecting:
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(
+                pool = await asyncpg.create_pool(
                     self._connect_dsn, min_size=self._pool_min, max_size=self._pool_max,
                     reset=_no_reset, **self._settings("oban"),
                 )
+                self._pooled = _Pooled(pool)
+                self._pool = pool
             return self._pool
+
+    async def _statements(self) -> _Pooled:
+        """Where single statements run: the pool, replacing connections the server dropped."""
+        if self._pooled is None or self._pool is None:
+            await self._get_pool()
+        assert self._pooled is not None
+        return self._pooled
 
     async def close(self) -> None:
         """Stop notifications and close every connection; the next call reconnects."""
@@ -236,7 +284,7 @@ class PostgresEngine:
         listener, self._listener = self._listener, None
         if listener is not None:
             await listener.stop()
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._pooled = self._pool, None, None
         if pool is not None:
             try:
                 await asyncio.wait_for(pool.close(), 10.0)
@@ -265,7 +313,7 @@ class PostgresEngine:
         A layout set up by oban-py reports :data:`LATEST_VERSION`: it holds everything that
         version provides.
         """
-        pool = await self._get_pool()
+        pool = await self._statements()
         layout = await self._layout(pool)
         if not layout.exists:
             return 0
@@ -384,9 +432,9 @@ class PostgresEngine:
                 raise TypeError(f"conn must be an asyncpg connection for PostgresEngine, got {type(conn).__name__}")
             async with conn.transaction():  # a savepoint inside the caller's transaction
                 return await self._insert_all(conn, jobs, now)
-        pool = await self._get_pool()
         if all(job.unique is None for job in jobs):
-            return await self._insert_rows(pool, jobs, now)
+            return await self._insert_rows(await self._statements(), jobs, now)
+        pool = await self._get_pool()
         async with pool.acquire() as own, own.transaction():
             return await self._insert_all(own, jobs, now)
 
@@ -436,7 +484,7 @@ class PostgresEngine:
         """Claim up to ``demand`` jobs of ``queue`` in one statement (``FOR UPDATE SKIP LOCKED``)."""
         if demand <= 0:
             return []
-        pool = await self._get_pool()
+        pool = await self._statements()
         rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, node, _naive(now))
         return [_job_from_row(row) for row in rows]
 
@@ -453,7 +501,7 @@ class PostgresEngine:
             scheduled.append(_naive(ack.scheduled_at) if ack.scheduled_at is not None else None)
             errors.append(_json.encode(ack.error, "error") if ack.error is not None else None)
             metas.append(_json.encode(ack.meta, "meta") if ack.meta else None)
-        pool = await self._get_pool()
+        pool = await self._statements()
         rows = await pool.fetch(self._q["ack_jobs"], ids, attempts, states, ats, scheduled, errors, metas)
         return [row["id"] for row in rows]
 
@@ -461,7 +509,7 @@ class PostgresEngine:
 
     async def get_job(self, job_id: int) -> Job | None:
         """The job with this id, or ``None``."""
-        pool = await self._get_pool()
+        pool = await self._statements()
         rows = await pool.fetch(self._q["select_jobs_by_id"], [int(job_id)])
         return _job_from_row(rows[0]) if rows else None
 
@@ -471,7 +519,7 @@ class PostgresEngine:
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first."""
         wanted = None if states is None else [JobState(state).value for state in states]
-        pool = await self._get_pool()
+        pool = await self._statements()
         rows = await pool.fetch(self._q["list_jobs"], queue, worker, wanted, int(limit))
         return [_job_from_row(row) for row in rows]
 
@@ -479,7 +527,7 @@ class PostgresEngine:
         """Cancel incomplete jobs among ``ids``; return (count, ids that were executing)."""
         if not ids:
             return 0, []
-        pool = await self._get_pool()
+        pool = await self._statements()
         rows = await pool.fetch(self._q["cancel_jobs"], _ids(ids), _naive(now))
         return len(rows), [row["id"] for row in rows if row["old_state"] == JobState.EXECUTING.value]
 
@@ -487,14 +535,14 @@ class PostgresEngine:
         """Make jobs among ``ids`` that are not available or executing available now."""
         if not ids:
             return 0
-        pool = await self._get_pool()
+        pool = await self._statements()
         return _count(await pool.execute(self._q["retry_jobs"], _ids(ids), _naive(now)))
 
     async def delete_jobs(self, ids: Sequence[int]) -> int:
         """Delete the jobs among ``ids`` that are not executing."""
         if not ids:
             return 0
-        pool = await self._get_pool()
+        pool = await self._statements()
         return _count(await pool.execute(self._q["delete_jobs"], _ids(ids)))
 
     async def _write_updates(self, conn: Any, jobs: Sequence[Job], now: datetime) -> None:
@@ -529,18 +577,18 @@ class PostgresEngine:
 
     async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
         """Make up to ``limit`` due scheduled/retryable jobs available; return their queues."""
-        pool = await self._get_pool()
+        pool = await self._statements()
         rows = await pool.fetch(self._q["stage_jobs"], _naive(now), int(limit))
         return sorted(row["queue"] for row in rows)
 
     async def prune_jobs(self, before: datetime, limit: int) -> int:
         """Delete up to ``limit`` finished jobs that finished before ``before``."""
-        pool = await self._get_pool()
+        pool = await self._statements()
         return _count(await pool.execute(self._q["prune_jobs"], _naive(before), int(limit)))
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
         """Return jobs executing since before ``before`` to available (or discard them if spent)."""
-        pool = await self._get_pool()
+        pool = await self._statements()
         row = await pool.fetchrow(self._q["rescue_jobs"], _naive(before), _naive(now))
         return int(row["rescued"]), int(row["discarded"])
 
@@ -548,7 +596,7 @@ class PostgresEngine:
 
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
         """Take or renew the lease in ``oban_peers``; True if ``node`` holds it afterwards."""
-        pool = await self._get_pool()
+        pool = await self._statements()
         params = (name, node, _naive(now), _naive(now + timedelta(seconds=ttl)))
         try:
             holder = await pool.fetchval(self._q["elect_leader"], *params)
@@ -560,7 +608,7 @@ class PostgresEngine:
 
     async def resign_leader(self, name: str, node: str) -> None:
         """Delete the lease if ``node`` holds it."""
-        pool = await self._get_pool()
+        pool = await self._statements()
         try:
             await pool.execute(self._q["resign_leader"], name, node)
         except asyncpg.UndefinedTableError:
@@ -575,7 +623,7 @@ class PostgresEngine:
         texts = encode_payloads(payloads)
         if not texts:
             return
-        pool = await self._get_pool()
+        pool = await self._statements()
         await pool.fetchval(self._q["notify"], self._channels[channel], texts)
 
     async def listen(self, handler: NotificationHandler) -> None:
