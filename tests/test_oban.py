@@ -140,6 +140,12 @@ class TestRunningJobs:
         stored = await oban.get_job(job)
         assert [e["attempt"] for e in stored.errors] == [1, 2]
 
+    async def test_a_crashed_task_is_recorded_as_a_failed_attempt(self, engine):
+        async with Oban(engine, queues={"default": 1}) as oban:
+            job = await oban.enqueue(workers.CrashingTask.new({}))
+            await wait_until(reached(oban, job, JobState.RETRYABLE))
+        assert "CancelledError" in (await oban.get_job(job)).errors[0]["error"]
+
     async def test_sync_workers_run_in_worker_threads(self, engine):
         async with Oban(engine, queues={"default": 4}) as oban:
             jobs = await oban.enqueue_many([workers.SyncWorker.new({}) for _ in range(4)])

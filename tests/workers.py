@@ -101,3 +101,14 @@ class AppendToFile:
     def process(self, job):  # type: ignore[no-untyped-def]
         with open(job.args["path"], "a") as out:
             out.write(f"{job.id} {os.getpid()}\n")
+
+
+@worker(queue="default")
+class CrashingTask:
+    """Its asyncio task is cancelled from inside, as a crashing library might do."""
+
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(5)

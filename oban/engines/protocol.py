@@ -20,6 +20,9 @@ NotificationHandler = Callable[[str, dict[str, Any]], None]
 
 CHANNELS = ("insert", "signal", "leader")
 
+RESCUE_ERROR = "rescued: the job was still executing when its node stopped responding"
+"""The ``error`` text ``rescue_jobs`` records for each job it recovers."""
+
 
 @dataclass(frozen=True, slots=True)
 class Ack:
@@ -134,7 +137,8 @@ class Engine(Protocol):
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
         """Recover jobs ``executing`` since before ``before`` (their node died).
 
-        They become ``available``, or ``discarded`` at ``now`` when attempts are exhausted.
+        They become ``available``, or ``discarded`` at ``now`` when attempts are exhausted, and
+        get ``{"at": now, "attempt": attempt, "error": RESCUE_ERROR}`` appended to ``errors``.
         Returns (rescued, discarded).
         """
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from .._time import utcnow
 from ..engines.protocol import Ack, Engine
 from ..job import Job
-from .executor import execute
+from .executor import execute, failure_ack
 
 log = logging.getLogger("oban.producer")
 
@@ -172,7 +172,13 @@ class Producer:
 
     async def _run(self, job: Job) -> None:
         try:
-            ack = await execute(job, self._threads)
+            try:
+                ack = await execute(job, self._threads)
+            except asyncio.CancelledError as error:
+                if self._stopping:
+                    raise  # shutdown abandons the job to the lifeline, without an outcome
+                # Something other than shutdown killed the task: record it as a failed attempt.
+                ack = failure_ack(job, None, error)
             self._ack(ack)
         finally:
             self._running.pop(job.id, None)  # type: ignore[arg-type]

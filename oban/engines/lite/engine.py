@@ -27,7 +27,7 @@ from ...errors import SchemaError
 from ...job import UNIQ_KEY, Job, JobState
 from .. import _local_hub
 from .._sql import load_migrations, load_queries, split_statements
-from ..protocol import Ack, NotificationHandler
+from ..protocol import RESCUE_ERROR, Ack, NotificationHandler
 
 log = logging.getLogger("oban.engines.lite")
 
@@ -499,7 +499,7 @@ class LiteEngine:
         return await self._write_count(_Q["prune_jobs"], {"before": to_iso(before), "limit": limit})
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        params = {"before": to_iso(before), "now": to_iso(now)}
+        params = {"before": to_iso(before), "now": to_iso(now), "error": RESCUE_ERROR}
 
         def rescue(db: sqlite3.Connection) -> tuple[int, int]:
             rows = _in_write_transaction(db, lambda: db.execute(_Q["rescue_jobs"], params).fetchall())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from ..._time import utcnow
+from ...engines.protocol import RESCUE_ERROR
 from ...job import JobState
-from ._helpers import ack, claim, insert, insert_many, reload
+from ._helpers import ack, claim, close_to, insert, insert_many, reload
 
 pytestmark = pytest.mark.asyncio
 
@@ -70,6 +71,10 @@ class TestRescue:
         await claim(engine, queue="b")
         assert await engine.rescue_jobs(utcnow() - timedelta(seconds=60), utcnow()) == (0, 0)
         assert await engine.rescue_jobs(utcnow() + timedelta(seconds=1), utcnow()) == (1, 1)
-        assert (await reload(engine, retriable)).state is JobState.AVAILABLE
+        rescued = await reload(engine, retriable)
+        assert rescued.state is JobState.AVAILABLE
+        assert [(e["attempt"], e["error"]) for e in rescued.errors] == [(1, RESCUE_ERROR)]
         stored = await reload(engine, spent)
         assert stored.state is JobState.DISCARDED and stored.discarded_at is not None
+        assert [(e["attempt"], e["error"]) for e in stored.errors] == [(1, RESCUE_ERROR)]
+        assert close_to(datetime.fromisoformat(stored.errors[0]["at"]), utcnow(), 5)
