@@ -1,0 +1,169 @@
+"""MySQLEngine notifications: the polled table that carries them between nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from oban import JobState, Oban, worker
+from tests.support import MYSQL_DSN, mysql_connect
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _mysql_only(engine_name: str) -> None:
+    if engine_name != "mysql":
+        pytest.skip("MySQL-only test")
+
+
+@pytest.fixture
+async def admin(oban_engine_factory: Any) -> Any:
+    """A connection of our own to the test database."""
+    conn = await mysql_connect(MYSQL_DSN, urlparse(oban_engine_factory.dsn).path.lstrip("/"))
+    yield conn
+    conn.close()
+
+
+async def _query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    async with conn.cursor() as cursor:
+        await cursor.execute(sql, params)
+        return list(await cursor.fetchall())
+
+
+async def _until(predicate: Callable[[], Any], within: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def _in_another_process(dsn: str, body: str) -> None:
+    """Run ``body`` with ``engine`` bound to a connected MySQLEngine, in a new Python process."""
+    script = (
+        "import asyncio, sys\n"
+        "from oban import Job\n"
+        "from oban.engines.mysql import MySQLEngine\n"
+        "async def main():\n"
+        "    engine = MySQLEngine(sys.argv[1])\n"
+        "    await engine.connect()\n"
+        + "".join(f"    {line}\n" for line in body.splitlines())
+        + "    await engine.close()\n"
+        "asyncio.run(main())\n"
+    )
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, dsn, cwd=REPO)
+    assert await process.wait() == 0
+
+
+def _recorder() -> tuple[list[tuple[str, dict[str, Any]]], Callable[[str, dict[str, Any]], None]]:
+    heard: list[tuple[str, dict[str, Any]]] = []
+    return heard, lambda channel, payload: heard.append((channel, payload))
+
+
+async def test_a_notification_from_another_process_arrives(oban_engine_factory):
+    engine = await oban_engine_factory()
+    heard, handler = _recorder()
+    await engine.listen(handler)
+    try:
+        await _in_another_process(oban_engine_factory.dsn, 'await engine.notify("signal", [{"from": "child"}])')
+        await _until(lambda: heard)
+        assert heard == [("signal", {"from": "child"})]
+    finally:
+        await engine.unlisten(handler)
+
+
+async def test_a_row_that_commits_after_a_higher_id_is_still_delivered(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    heard, handler = _recorder()
+    await engine.listen(handler)
+    insert = "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', %s, 'elsewhere')"
+    try:
+        async with oban_engine_factory.transaction() as slow:
+            await _query(slow, insert, ('{"n": "first id, late commit"}',))
+            await _query(admin, insert, ('{"n": "second id, early commit"}',))
+            await _until(lambda: len(heard) == 1)
+        await _until(lambda: len(heard) == 2)
+        assert [payload["n"] for _, payload in heard] == ["second id, early commit", "first id, late commit"]
+    finally:
+        await engine.unlisten(handler)
+
+
+async def test_rows_written_before_listening_are_not_replayed(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    insert = "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', %s, 'elsewhere')"
+    await _query(admin, insert, ('{"n": "old"}',))
+    heard, handler = _recorder()
+    await engine.listen(handler)
+    try:
+        await _query(admin, insert, ('{"n": "new"}',))
+        await _until(lambda: heard)
+        await asyncio.sleep(10 * engine.poll_interval)
+        assert heard == [("signal", {"n": "new"})]
+    finally:
+        await engine.unlisten(handler)
+
+
+async def test_this_process_hears_its_own_notification_once(oban_engine_factory):
+    engine = await oban_engine_factory()
+    heard, handler = _recorder()
+    await engine.listen(handler)
+    try:
+        await engine.notify("signal", [{"n": 1}])
+        await _until(lambda: heard)
+        await asyncio.sleep(10 * engine.poll_interval)  # the poller sees the row too, and must skip it
+        assert heard == [("signal", {"n": 1})]
+    finally:
+        await engine.unlisten(handler)
+
+
+async def test_old_notification_rows_are_pruned(oban_engine_factory, admin):
+    engine = await oban_engine_factory()
+    await _query(
+        admin,
+        "INSERT INTO oban_notifications (channel, payload, inserted_at) "
+        "VALUES ('signal', '{}', UTC_TIMESTAMP(6) - INTERVAL 5 MINUTE)",
+    )
+    _, handler = _recorder()
+    await engine.listen(handler)
+    try:
+        engine._poller._next_prune = 0.0  # prune on the next poll instead of in ten seconds
+
+        async def pruned() -> bool:
+            return (await _query(admin, "SELECT COUNT(*) FROM oban_notifications"))[0][0] == 0
+
+        await _until(pruned)
+    finally:
+        await engine.unlisten(handler)
+
+
+@worker(queue="remote")
+class RemoteWorker:
+    async def process(self, job: Any) -> None:
+        return None
+
+
+async def test_a_job_inserted_on_another_node_wakes_this_nodes_queue(oban_engine_factory):
+    engine = await oban_engine_factory()
+    # With hour-long polling, only the notification can get the job started here.
+    async with Oban(engine, queues={"remote": 5}, name="remote", stage_interval=3600):
+        await _in_another_process(
+            oban_engine_factory.dsn,
+            'await engine.insert_jobs([Job(worker="tests.test_mysql_notifications.RemoteWorker", queue="remote")])',
+        )
+
+        async def completed() -> bool:
+            return len(await engine.list_jobs(states=[JobState.COMPLETED])) == 1
+
+        await _until(completed)
