@@ -30,11 +30,11 @@ import asyncpg
 import orjson
 
 from ... import _json
-from ..._time import utcnow
+from ..._time import to_iso, utcnow
 from ...errors import SchemaError
 from ...job import UNIQ_KEY, Job, JobState
 from .._sql import load_migrations, load_queries
-from ..protocol import CHANNELS, Ack, NotificationHandler
+from ..protocol import CHANNELS, RESCUE_ERROR, Ack, NotificationHandler
 from ._notifications import Listener, channel_names, encode_payloads, listen_names
 
 log = logging.getLogger("oban.engines.postgres")
@@ -587,9 +587,12 @@ class PostgresEngine:
         return _count(await pool.execute(self._q["prune_jobs"], _naive(before), int(limit)))
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        """Return jobs executing since before ``before`` to available (or discard them if spent)."""
+        """Return jobs executing since before ``before`` to available (or discard them if spent).
+
+        Each gets a rescue entry appended to ``errors``.
+        """
         pool = await self._statements()
-        row = await pool.fetchrow(self._q["rescue_jobs"], _naive(before), _naive(now))
+        row = await pool.fetchrow(self._q["rescue_jobs"], _naive(before), _naive(now), to_iso(now), RESCUE_ERROR)
         return int(row["rescued"]), int(row["discarded"])
 
     # -- leadership ----------------------------------------------------------------------------
