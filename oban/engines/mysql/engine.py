@@ -29,12 +29,12 @@ import asyncmy
 from asyncmy.errors import InterfaceError, MySQLError
 
 from ... import _json
-from ..._time import as_utc, utcnow
+from ..._time import as_utc, to_iso, utcnow
 from ...errors import ObanError, SchemaError
 from ...job import UNIQ_KEY, Job, JobState
 from .. import _local_hub
 from .._sql import load_migrations, load_queries, split_statements
-from ..protocol import Ack, NotificationHandler
+from ..protocol import RESCUE_ERROR, Ack, NotificationHandler
 from . import _dsn
 from ._poller import NotificationPoller
 
@@ -118,6 +118,56 @@ def _ids(ids: Sequence[int]) -> tuple[int, ...]:
 
 def _bucket(key: str) -> int:
     return zlib.crc32(key.encode()) % UNIQUE_BUCKETS
+
+
+class _Transaction:
+    """A cursor whose first statement opens its transaction and whose last may commit it.
+
+    ``START TRANSACTION`` and ``COMMIT`` ride in the same round trip as the statements next to
+    them (asyncmy allows several statements per query), which halves the round trips of a claim
+    or an ack. The server stops at the first statement that fails, so a COMMIT queued behind a
+    failed statement never runs. Without ``transactional`` it is a plain cursor.
+    """
+
+    def __init__(self, cursor: Any, transactional: bool) -> None:
+        self._cursor = cursor
+        self._transactional = transactional
+        self.open = False
+        self.committing = False
+        self.rowcount = 0
+        self.lastrowid = 0
+
+    async def execute(self, sql: str, params: Any = None) -> None:
+        """Run one statement, opening the transaction with it if none is open yet."""
+        if self._transactional and not self.open:
+            self.open = True
+            await self._cursor.execute("START TRANSACTION;\n" + sql, params)
+            await self._cursor.nextset()
+        else:
+            await self._cursor.execute(sql, params)
+        self.rowcount, self.lastrowid = self._cursor.rowcount, self._cursor.lastrowid
+
+    async def execute_and_commit(self, sql: str, params: Any = None) -> None:
+        """Run the transaction's last statement and COMMIT in one round trip."""
+        if not self._transactional:
+            await self.execute(sql, params)
+            return
+        opening = not self.open
+        self.open = self.committing = True
+        await self._cursor.execute(("START TRANSACTION;\n" if opening else "") + sql + ";\nCOMMIT", params)
+        if opening:
+            await self._cursor.nextset()
+        self.rowcount, self.lastrowid = self._cursor.rowcount, self._cursor.lastrowid
+        await self._cursor.nextset()  # COMMIT's own result: a failed commit raises here
+        self.open = False
+
+    async def fetchall(self) -> Any:
+        """Rows of the last statement."""
+        return await self._cursor.fetchall()
+
+    async def fetchone(self) -> Any:
+        """The next row of the last statement."""
+        return await self._cursor.fetchone()
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +351,6 @@ class MySQLEngine:
             if self._pool is None:
                 await self.connect()
             pool = self._pool
-            committing = False
             try:
                 conn = await pool.acquire()
             except Exception as error:
@@ -311,18 +360,16 @@ class MySQLEngine:
                 self._stats["connection_retries"] += 1
                 await asyncio.sleep(0.05 * 2**attempt)
                 continue
+            statements = _Transaction(conn.cursor(), transaction)
             try:
-                cursor = conn.cursor()
-                if transaction:
-                    await conn.begin()
-                result = await work(cursor)
-                if transaction:
-                    committing = True
+                result = await work(statements)
+                if statements.open:
+                    statements.committing = True
                     await conn.commit()
             except BaseException as error:
                 await self._recover(conn, error, transaction)
                 pool.release(conn)
-                if not await self._should_retry(error, attempt, committing):
+                if not await self._should_retry(error, attempt, statements.committing):
                     raise
                 continue
             pool.release(conn)
@@ -450,7 +497,9 @@ class MySQLEngine:
 
         async def insert(cursor: Any) -> list[Job]:
             inserted = await self._insert_all(cursor, jobs, rows, now)
-            await self._write_notifications(cursor, "insert", self._insert_payloads(inserted), sender)
+            notification = self._notification("insert", self._insert_payloads(inserted), sender)
+            if notification is not None:
+                await cursor.execute_and_commit(*notification)
             return inserted
 
         inserted = await self._run(insert)
@@ -616,7 +665,9 @@ class MySQLEngine:
             async with conn.cursor() as cursor:
                 inserted = await self._insert_all(cursor, jobs, rows, now)
                 # No sender: the row is news to every node, this one included, once committed.
-                await self._write_notifications(cursor, "insert", self._insert_payloads(inserted), "")
+                notification = self._notification("insert", self._insert_payloads(inserted), "")
+                if notification is not None:
+                    await cursor.execute(*notification)
             if own_transaction:
                 await conn.commit()
         except BaseException:
@@ -626,12 +677,14 @@ class MySQLEngine:
         return inserted
 
     @staticmethod
-    async def _write_notifications(cursor: Any, channel: str, payloads: Sequence[dict[str, Any]], sender: str) -> None:
+    def _notification(
+        channel: str, payloads: Sequence[dict[str, Any]], sender: str
+    ) -> tuple[str, list[Any]] | None:
+        """The statement (and its parameters) that writes ``payloads`` for other nodes to poll."""
         if not payloads:
-            return
+            return None
         sql = _NOTIFY_HEAD + "VALUES " + ",\n".join([_NOTIFY_VALUES] * len(payloads))
-        params = [value for payload in payloads for value in (channel, _json.encode(payload, "payload"), sender)]
-        await cursor.execute(sql, params)
+        return sql, [value for payload in payloads for value in (channel, _json.encode(payload, "payload"), sender)]
 
     # -- running -------------------------------------------------------------------------------
 
@@ -646,7 +699,7 @@ class MySQLEngine:
             rows = await cursor.fetchall()
             if not rows:
                 return []
-            await cursor.execute(
+            await cursor.execute_and_commit(
                 _Q["claim_jobs"], {"ids": tuple(row[0] for row in rows), "now": attempted_at, "node": node}
             )
             # The rows are locked until commit, so the update did exactly this to each of them.
@@ -673,7 +726,7 @@ class MySQLEngine:
             await cursor.execute(_Q["lock_executing"], {"ids": tuple(sorted(by_id))})
             locked = {row[0] for row in await cursor.fetchall() if by_id[row[0]].attempt == row[1]}
             if locked:
-                await cursor.execute(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
+                await cursor.execute_and_commit(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
             return [job_id for job_id in by_id if job_id in locked]
 
         return await self._run(ack)
@@ -741,7 +794,9 @@ class MySQLEngine:
             rows = await cursor.fetchall()
             if not rows:
                 return 0, []
-            await cursor.execute(_Q["cancel_jobs"], {"ids": tuple(row[0] for row in rows), "now": params["now"]})
+            await cursor.execute_and_commit(
+                _Q["cancel_jobs"], {"ids": tuple(row[0] for row in rows), "now": params["now"]}
+            )
             return cursor.rowcount, [row[0] for row in rows if row[1] == JobState.EXECUTING.value]
 
         return await self._run(cancel)
@@ -768,7 +823,7 @@ class MySQLEngine:
             locked = tuple(row[0] for row in await cursor.fetchall())
             if not locked:
                 return 0
-            await cursor.execute(_Q[write], {**params, "ids": locked})
+            await cursor.execute_and_commit(_Q[write], {**params, "ids": locked})
             return cursor.rowcount
 
         return await self._run(run)
@@ -811,7 +866,7 @@ class MySQLEngine:
             rows = await cursor.fetchall()
             if not rows:
                 return []
-            await cursor.execute(_Q["stage_jobs"], {"ids": tuple(row[0] for row in rows)})
+            await cursor.execute_and_commit(_Q["stage_jobs"], {"ids": tuple(row[0] for row in rows)})
             return sorted({row[1] for row in rows})
 
         return await self._run(stage)
@@ -828,13 +883,13 @@ class MySQLEngine:
         return await self._lock_then_write("lock_prunable", "delete_jobs", {"ids": ids, "before": params["before"]})
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        """Recover jobs executing since before ``before``; return (rescued, discarded)."""
-        params = {"before": _naive(before), "now": _naive(now)}
+        """Recover jobs executing since before ``before``, noting why in ``errors``; return (rescued, discarded)."""
+        params = {"before": _naive(before), "now": _naive(now), "at": to_iso(now), "error": RESCUE_ERROR}
 
         async def rescue(cursor: Any) -> tuple[int, int]:
             await cursor.execute(_Q["discard_orphans"], params)
             discarded = cursor.rowcount
-            await cursor.execute(_Q["rescue_orphans"], params)
+            await cursor.execute_and_commit(_Q["rescue_orphans"], params)
             return cursor.rowcount, discarded
 
         return await self._run(rescue)
@@ -861,7 +916,7 @@ class MySQLEngine:
         """Give up the lease if ``node`` holds it."""
 
         async def resign(cursor: Any) -> None:
-            await cursor.execute(_Q["resign_leader"], {"name": name, "node": node})
+            await cursor.execute_and_commit(_Q["resign_leader"], {"name": name, "node": node})
 
         await self._run(resign)
 
@@ -876,8 +931,11 @@ class MySQLEngine:
         _local_hub.publish(self._hub_key, channel, payloads)
         sender = _sender(self._hub_key)
 
+        notification = self._notification(channel, payloads, sender)
+        assert notification is not None
+
         async def write(cursor: Any) -> None:
-            await self._write_notifications(cursor, channel, payloads, sender)
+            await cursor.execute_and_commit(*notification)
 
         await self._run(write)
 

@@ -1,3 +1,6 @@
 UPDATE oban_jobs
-SET state = 'discarded', discarded_at = %(now)s
+SET state = 'discarded',
+    discarded_at = %(now)s,
+    errors = JSON_ARRAY_APPEND(COALESCE(errors, '[]'), '$',
+                               JSON_OBJECT('at', %(at)s, 'attempt', attempt, 'error', %(error)s))
 WHERE state = 'executing' AND attempted_at < %(before)s AND attempt >= max_attempts
