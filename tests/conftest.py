@@ -46,6 +46,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("engine_name", selected_engines(metafunc.config), scope="session")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "engines(*names): run this engine-parametrised test only for these engines")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect engine-parametrised tests marked ``@pytest.mark.engines(...)`` for other engines."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("engines")
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("engine_name") if callspec is not None else None
+        if marker is not None and engine is not None and engine not in marker.args:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 _reachable: dict[str, str | None] = {}
 
 
