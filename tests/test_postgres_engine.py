@@ -310,3 +310,19 @@ async def test_a_closed_engine_reconnects_on_next_use(engine) -> None:  # type: 
     [job] = await engine.insert_jobs([Job(worker=WORKER)])
     await engine.close()
     assert (await engine.get_job(job.id)).id == job.id  # type: ignore[union-attr]
+
+
+async def test_asyncpg_options_reach_the_pool_and_the_listener(engine, admin) -> None:  # type: ignore[no-untyped-def]
+    name = f"oban-options-{uuid.uuid4().hex[:8]}"
+    tuned = PostgresEngine(
+        TEST_DSN, prefix=engine.prefix, command_timeout=30, max_inactive_connection_lifetime=60,
+        server_settings={"application_name": name},
+    )
+    try:
+        inbox: list[dict] = []
+        await tuned.listen(lambda _channel, payload: inbox.append(payload))
+        await tuned.notify("signal", [{"tuned": True}])
+        assert await _wait_for(lambda: inbox == [{"tuned": True}])
+        assert await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name) >= 2
+    finally:
+        await tuned.close()

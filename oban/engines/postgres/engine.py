@@ -9,8 +9,8 @@ own connection (``conn=``) whatever its ``search_path``.
 Schema versions are Oban's: the version is the comment on ``oban_jobs`` and migrations
 ``v001``..``v014`` follow Oban's PostgreSQL history, so a database Oban for Elixir set up is
 already installed here, and one installed here can be upgraded by Oban later. A database set up
-by oban-py (``errors`` as one jsonb array, ``tags`` as jsonb, smallint counters, its own
-version comment) is recognised by its ``errors`` column and used as it is; every query is
+by oban-py (``errors`` as one jsonb array, ``tags`` as text[] or jsonb, smallint counters, no
+Oban version comment) is recognised by its ``errors`` column and used as it is; every query is
 written to work on both layouts.
 """
 
@@ -44,11 +44,9 @@ _MIGRATIONS = load_migrations(__package__)
 LATEST_VERSION = max(_MIGRATIONS)
 """The newest schema version these migrations reach (Oban's numbering)."""
 
-OLDEST_FOREIGN_VERSION = 12
-"""The oldest Oban schema version whose tables this engine runs on unchanged."""
-
 _MAX_PREFIX = 50  # "<prefix>.oban_leader" must fit PostgreSQL's 63-byte identifiers
 _TABLES = re.compile(r"(?<![\w.'\"])oban_(?:jobs|peers|job_state)\b")
+_POOL_ONLY = frozenset({"init", "setup", "reset", "max_queries", "max_inactive_connection_lifetime"})
 
 
 # -- DSNs ----------------------------------------------------------------------------------------
@@ -61,7 +59,7 @@ def _mask(netloc: str) -> str:
     return f"{userinfo.split(':', 1)[0]}:***@{hostport}"
 
 
-def parse_dsn(dsn: str) -> tuple[str, str | None]:
+def _parse_dsn(dsn: str) -> tuple[str, str | None]:
     """Split a ``postgresql://...?prefix=name`` DSN into what asyncpg takes and the prefix."""
     if not isinstance(dsn, str) or "://" not in dsn:
         raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {dsn!r}")
@@ -214,7 +212,7 @@ class PostgresEngine:
         keepalive: float = 15.0,
         **connect_options: Any,
     ) -> None:
-        connect_dsn, dsn_prefix = parse_dsn(dsn)
+        connect_dsn, dsn_prefix = _parse_dsn(dsn)
         if dsn_prefix is not None and prefix not in ("public", dsn_prefix):
             raise ValueError(f"prefix {prefix!r} contradicts ?prefix={dsn_prefix} in the DSN")
         self.prefix = _check_prefix(dsn_prefix if dsn_prefix is not None else prefix)
@@ -247,10 +245,14 @@ class PostgresEngine:
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _settings(self, application_name: str) -> dict[str, Any]:
+    def _settings(self, application_name: str, *, pool: bool) -> dict[str, Any]:
         options = dict(self._options)
         settings = dict(options.pop("server_settings", None) or {})
         settings.setdefault("application_name", application_name)
+        if pool:
+            options.setdefault("reset", _no_reset)
+        else:
+            options = {key: value for key, value in options.items() if key not in _POOL_ONLY}
         return {**options, "server_settings": settings}
 
     async def connect(self) -> None:
@@ -265,7 +267,7 @@ class PostgresEngine:
             if self._pool is None:
                 pool = await asyncpg.create_pool(
                     self._connect_dsn, min_size=self._pool_min, max_size=self._pool_max,
-                    reset=_no_reset, **self._settings("oban"),
+                    **self._settings("oban", pool=True),
                 )
                 self._pooled = _Pooled(pool)
                 self._pool = pool
@@ -340,7 +342,7 @@ class PostgresEngine:
         pool = await self._get_pool()
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(self._q["lock_migrations"], self.prefix)
-            if target > 0 and self.prefix != "public":
+            if target > 0 and not await conn.fetchval(self._q["schema_exists"], self.prefix):
                 await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quoted}")
             layout = await self._layout(conn)
             if layout.oban_py:
@@ -656,7 +658,7 @@ class PostgresEngine:
                 await listener.stop()
 
     async def _connect_listener(self) -> asyncpg.Connection:
-        return await asyncpg.connect(self._connect_dsn, **self._settings("oban notifier"))
+        return await asyncpg.connect(self._connect_dsn, **self._settings("oban notifier", pool=False))
 
     def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
         for handler in list(self._handlers):
