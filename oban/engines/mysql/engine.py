@@ -234,6 +234,7 @@ class MySQLEngine:
         self._id_strategy: str | None = None
         self._pool: Any = None
         self._connecting = asyncio.Lock()
+        self._listening = asyncio.Lock()
         self._hub_key = self._target.hub_key
         self._handlers: list[NotificationHandler] = []
         self._poller: NotificationPoller | None = None
@@ -699,11 +700,11 @@ class MySQLEngine:
             rows = await cursor.fetchall()
             if not rows:
                 return []
+            jobs = [_job_from_row(row) for row in rows]  # before committing: a claim must not be lost
             await cursor.execute_and_commit(
-                _Q["claim_jobs"], {"ids": tuple(row[0] for row in rows), "now": attempted_at, "node": node}
+                _Q["claim_jobs"], {"ids": tuple(job.id for job in jobs), "now": attempted_at, "node": node}
             )
-            # The rows are locked until commit, so the update did exactly this to each of them.
-            jobs = [_job_from_row(row) for row in rows]
+            # The rows were locked until the commit, so the update did exactly this to each of them.
             for job in jobs:
                 job.state = JobState.EXECUTING
                 job.attempt += 1
@@ -943,18 +944,20 @@ class MySQLEngine:
         """Deliver notifications to ``handler``; returns once the poller knows where to start."""
         _local_hub.subscribe(self._hub_key, handler)
         self._handlers.append(handler)
-        if self._poller is not None:
-            return
-        poller = NotificationPoller(
-            connect=self._connect_one, queries=_Q, sender=_sender(self._hub_key),
-            deliver=self._deliver, interval=self.poll_interval,
-        )
-        try:
-            await poller.start()
-        except BaseException:
-            await self.unlisten(handler)
-            raise
-        self._poller = poller
+        async with self._listening:
+            if self._poller is not None:
+                return
+            poller = NotificationPoller(
+                connect=self._connect_one, queries=_Q, sender=_sender(self._hub_key),
+                deliver=self._deliver, interval=self.poll_interval,
+            )
+            try:
+                await poller.start()
+            except BaseException:
+                _local_hub.unsubscribe(self._hub_key, handler)
+                self._handlers.remove(handler)
+                raise
+            self._poller = poller
 
     async def unlisten(self, handler: NotificationHandler) -> None:
         """Stop delivering to ``handler``; the poller stops with the last handler."""
