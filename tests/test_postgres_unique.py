@@ -82,11 +82,13 @@ async def test_a_duplicate_within_one_batch_conflicts_with_the_first(engine) -> 
     assert len(await engine.list_jobs()) == 2
 
 
-async def _wait_for_advisory_waiter(admin: asyncpg.Connection) -> None:
+async def _wait_for_advisory_waiter(admin: asyncpg.Connection, holder: asyncpg.Connection) -> None:
+    """Until some backend waits for an advisory lock that ``holder``'s transaction holds."""
     for _ in range(1000):
         if await admin.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND $1::int = ANY(pg_blocking_pids(pid))",
+            holder.get_server_pid(),
         ):
             return
         await asyncio.sleep(0.01)
@@ -98,7 +100,7 @@ async def test_an_insert_waits_for_an_open_transaction_holding_the_same_key(oban
     async with oban_engine_factory.transaction() as conn:
         [held] = await engine.insert_jobs([unique_job(tx="open")], conn=conn)
         racer = asyncio.create_task(engine.insert_jobs([unique_job(tx="open")]))
-        await _wait_for_advisory_waiter(admin)
+        await _wait_for_advisory_waiter(admin, conn)
         assert not racer.done()
     [raced] = await racer
     assert raced.conflict and raced.id == held.id
@@ -112,7 +114,7 @@ async def test_an_insert_waiting_on_a_transaction_that_rolls_back_inserts_after_
         async with oban_engine_factory.transaction() as conn:
             await engine.insert_jobs([unique_job(tx="rolled back")], conn=conn)
             racer = asyncio.create_task(engine.insert_jobs([unique_job(tx="rolled back")]))
-            await _wait_for_advisory_waiter(admin)
+            await _wait_for_advisory_waiter(admin, conn)
             raise RuntimeError("changed my mind")
     assert racer is not None
     [raced] = await racer
