@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -110,3 +111,43 @@ def test_two_processes_sharing_one_file_run_every_job_exactly_once(tmp_path):
         return Counter(job.state for job in jobs)
 
     assert asyncio.run(states()) == Counter({JobState.COMPLETED: 1500})
+
+
+def test_signals_and_inserts_reach_a_node_in_another_process(tmp_path):
+    """A pause sent from this process reaches a node in another; its jobs start on notification."""
+    db = tmp_path / "signals.db"
+    log = tmp_path / "runs.log"
+    script = (
+        "import asyncio, sys\n"
+        "from oban import Oban\n"
+        "from oban.engines import LiteEngine\n"
+        "import tests.workers\n"
+        "async def main():\n"
+        f"    async with Oban(LiteEngine({str(db)!r}), queues={{'default': 2}}, node='far', stage_interval=60) as o:\n"
+        "        print('started', flush=True)\n"
+        "        for _ in range(600):\n"
+        "            await asyncio.sleep(0.05)\n"
+        "            if o.check_queue('default').paused:\n"
+        "                print('paused', flush=True)\n"
+        "                return\n"
+        "asyncio.run(main())\n"
+    )
+
+    async def drive() -> None:
+        oban = Oban(LiteEngine(str(db)), node="near")
+        await oban.enqueue(workers.Noop.new({}))  # installs the schema before the other process starts
+        node = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        assert node.stdout is not None
+        assert (await node.stdout.readline()).strip() == b"started"
+        await asyncio.sleep(0.3)  # its first poll is done; the next one is 60 s away
+        job = await oban.enqueue(workers.AppendToFile.new({"path": str(log)}))
+        await wait_until(reached(oban, job, JobState.COMPLETED), timeout=10)
+        await oban.pause_queue("default")
+        assert (await asyncio.wait_for(node.stdout.readline(), 10)).strip() == b"paused"
+        assert await node.wait() == 0
+        await oban.stop()
+
+    asyncio.run(drive())
+    assert log.read_text().split()[1] != str(os.getpid())

@@ -4,8 +4,10 @@ One connection per engine does all the work on aiosqlite's thread; every read-th
 as one function on that thread inside ``BEGIN IMMEDIATE``, so it holds SQLite's write lock from
 its first read. WAL lets readers in other processes carry on, the busy timeout makes writers
 queue, and ``SQLITE_BUSY`` that still escapes is retried. Several processes may share one file.
-Notifications reach engines of the same file in this process at once; other processes see new
-work when their producers poll.
+Notifications reach engines of the same file in this process at once, and engines in other
+processes through the ``oban_notifications`` table, which each listening engine polls every
+``poll_interval`` (0.1 s by default). Insert notifications are written in the inserting
+transaction, so other processes hear of jobs only once they are committed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import sqlite3
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +40,16 @@ _MIGRATIONS = load_migrations(__package__)
 LATEST_VERSION = max(_MIGRATIONS)
 
 _Row = tuple[Any, ...]
+
+_process_tokens: dict[int, str] = {}
+
+
+def _process_token() -> str:
+    """Names this process in ``oban_notifications`` so its pollers skip what the hub delivered."""
+    pid = os.getpid()  # a forked child is another process and needs its own token
+    if pid not in _process_tokens:
+        _process_tokens[pid] = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:12]}"
+    return _process_tokens[pid]
 
 
 def _job_from_row(row: _Row) -> Job:
@@ -101,6 +115,7 @@ class LiteEngine:
         install: bool = True,
         busy_timeout: float = 5.0,
         busy_retries: int = 20,
+        poll_interval: float = 0.1,
     ) -> None:
         self.path = _path_from(path)
         self.dsn = f"sqlite:///{self.path}"
@@ -112,6 +127,8 @@ class LiteEngine:
         in_memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         self._hub_key = f"memory:{id(self)}" if in_memory else os.path.realpath(self.path)
         self._handlers: list[NotificationHandler] = []
+        self._poll_interval = poll_interval
+        self._poller: asyncio.Task[None] | None = None
 
     @classmethod
     def from_dsn(cls, dsn: str, **options: Any) -> LiteEngine:
@@ -145,6 +162,7 @@ class LiteEngine:
     async def close(self) -> None:
         for handler in list(self._handlers):
             await self.unlisten(handler)
+        await self._stop_poller()
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
@@ -234,10 +252,20 @@ class LiteEngine:
             inserted = await self._insert_in_user_transaction(conn, jobs, rows, now)
         else:
             inserted = await self._run(self._insert_sync, jobs, rows, now)
-        queues = sorted({job.queue for job in inserted if job.state is JobState.AVAILABLE and not job.conflict})
-        if queues:
-            _local_hub.publish(self._hub_key, "insert", [{"queue": queue} for queue in queues])
+        payloads = self._insert_payloads(inserted)
+        if payloads:
+            _local_hub.publish(self._hub_key, "insert", payloads)
         return inserted
+
+    @staticmethod
+    def _insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+        queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
+        return [{"queue": queue} for queue in queues]
+
+    @staticmethod
+    def _notification_rows(channel: str, payloads: Sequence[dict[str, Any]], now: datetime) -> list[tuple[Any, ...]]:
+        token, at = _process_token(), to_iso(now)
+        return [(channel, _json.encode(payload, "payload"), token, at) for payload in payloads]
 
     @staticmethod
     def _insert_row(job: Job, now_text: str) -> tuple[Any, ...]:
@@ -259,7 +287,13 @@ class LiteEngine:
     def _insert_sync(
         self, db: sqlite3.Connection, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
     ) -> list[Job]:
-        return _in_write_transaction(db, lambda: self._insert_all(db.execute, db.executemany, jobs, rows, now))
+        def work() -> list[Job]:
+            inserted = self._insert_all(db.execute, db.executemany, jobs, rows, now)
+            notifications = self._notification_rows("insert", self._insert_payloads(inserted), now)
+            db.executemany(_Q["insert_notification"], notifications)
+            return inserted
+
+        return _in_write_transaction(db, work)
 
     def _insert_all(
         self, execute: Callable[..., Any], executemany: Callable[..., Any],
@@ -355,6 +389,9 @@ class LiteEngine:
                     continue
             cursor = await conn.execute(_Q["insert_job"], rows[index])
             results.append(self._apply_inserted(job, rows[index], cursor.lastrowid))
+        notifications = self._notification_rows("insert", self._insert_payloads(results), now)
+        if notifications:
+            await conn.executemany(_Q["insert_notification"], notifications)
         return results
 
     # -- running -------------------------------------------------------------------------------
@@ -532,13 +569,62 @@ class LiteEngine:
     # -- notifications -------------------------------------------------------------------------
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
+        if not payloads:
+            return
+        rows = self._notification_rows(channel, payloads, utcnow())
+
+        def write(db: sqlite3.Connection) -> None:
+            _in_write_transaction(db, lambda: db.executemany(_Q["insert_notification"], rows))
+
+        await self._run(write)
         _local_hub.publish(self._hub_key, channel, list(payloads))
 
     async def listen(self, handler: NotificationHandler) -> None:
         _local_hub.subscribe(self._hub_key, handler)
         self._handlers.append(handler)
+        if self._poller is None:
+            cursor = (await self._run(lambda db: db.execute(_Q["notification_cursor"]).fetchone()))[0]
+            self._poller = asyncio.create_task(self._poll(cursor), name=f"oban-lite-notifications-{self.path}")
 
     async def unlisten(self, handler: NotificationHandler) -> None:
         _local_hub.unsubscribe(self._hub_key, handler)
         if handler in self._handlers:
             self._handlers.remove(handler)
+        if not self._handlers:
+            await self._stop_poller()
+
+    async def _stop_poller(self) -> None:
+        if self._poller is not None:
+            poller, self._poller = self._poller, None
+            poller.cancel()
+            try:
+                await poller
+            except asyncio.CancelledError:
+                pass
+
+    async def _poll(self, cursor: int) -> None:
+        """Deliver notifications other processes wrote; prune old ones now and then."""
+        token = _process_token()
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            try:
+                params = {"cursor": cursor}
+                rows = await self._run(lambda db, p=params: db.execute(_Q["poll_notifications"], p).fetchall())
+                if loop.time() - last_prune > 30:
+                    last_prune = loop.time()
+                    before = to_iso(utcnow() - timedelta(seconds=60))
+                    await self._write_count(_Q["prune_notifications"], {"before": before})
+            except Exception as error:
+                log.warning("polling notifications failed: %r", error)
+                continue
+            for row_id, channel, payload, sender in rows:
+                cursor = row_id
+                if sender == token:
+                    continue  # the in-process hub delivered it already
+                for handler in list(self._handlers):
+                    try:
+                        handler(channel, _json.decode(payload))
+                    except Exception:
+                        log.exception("notification handler failed on %s", channel)

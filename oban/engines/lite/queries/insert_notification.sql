@@ -1,0 +1,1 @@
+INSERT INTO oban_notifications (channel, payload, sender, inserted_at) VALUES (?, ?, ?, ?)

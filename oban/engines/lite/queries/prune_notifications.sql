@@ -1,0 +1,1 @@
+DELETE FROM oban_notifications WHERE inserted_at < :before
