@@ -12,11 +12,7 @@ from oban import Job, JobState
 from oban._time import utcnow
 from tests.support import MYSQL_DSN, mysql_connect
 
-
-@pytest.fixture(autouse=True)
-def _mysql_only(engine_name: str) -> None:
-    if engine_name != "mysql":
-        pytest.skip("MySQL-only test")
+pytestmark = pytest.mark.engines("mysql")
 
 
 async def _query(factory: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:

@@ -22,10 +22,7 @@ JOBS = 3000
 RUNS: list[int] = []
 
 
-@pytest.fixture(autouse=True)
-def _mysql_only(engine_name: str) -> None:
-    if engine_name != "mysql":
-        pytest.skip("MySQL-only test")
+pytestmark = pytest.mark.engines("mysql")
 
 
 @worker(queue="default")

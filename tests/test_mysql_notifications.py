@@ -17,10 +17,7 @@ from tests.support import MYSQL_DSN, mysql_connect
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def _mysql_only(engine_name: str) -> None:
-    if engine_name != "mysql":
-        pytest.skip("MySQL-only test")
+pytestmark = pytest.mark.engines("mysql")
 
 
 @pytest.fixture

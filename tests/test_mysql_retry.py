@@ -15,11 +15,7 @@ from oban._time import utcnow
 from oban.engines.mysql import MySQLEngine
 from tests.support import MYSQL_DSN, mysql_connect
 
-
-@pytest.fixture(autouse=True)
-def _mysql_only(engine_name: str) -> None:
-    if engine_name != "mysql":
-        pytest.skip("MySQL-only test")
+pytestmark = pytest.mark.engines("mysql")
 
 
 @pytest.fixture

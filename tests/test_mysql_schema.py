@@ -15,11 +15,7 @@ from oban.engines.mysql import LATEST_VERSION, MySQLEngine
 from oban.engines.protocol import Ack
 from tests.support import MYSQL_DSN, mysql_connect
 
-
-@pytest.fixture(autouse=True)
-def _mysql_only(engine_name: str) -> None:
-    if engine_name != "mysql":
-        pytest.skip("MySQL-only test")
+pytestmark = pytest.mark.engines("mysql")
 
 
 def _database(factory: Any) -> str:
