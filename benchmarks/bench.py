@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -164,7 +165,13 @@ def run_peers() -> None:
     venv = ROOT / ".bench" / "oban-py"
     python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # oban-py 0.5+ needs Python 3.12 or newer.
+        base = next((found for name in ("python3.13", "python3.12") if (found := shutil.which(name))), None)
+        base = base or next((str(p) for p in sorted(Path("/root/.pyenv/versions").glob("3.1[23]*/bin/python"))), None)
+        if base is None:
+            print("skipping oban-py: it needs Python 3.12+ and none was found on PATH", flush=True)
+            return
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "oban"], check=True)
     subprocess.run([str(python), str(script)], check=True, env={**os.environ, "PYTHONPATH": ""})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -92,7 +93,9 @@ def require_server(name: str) -> None:
     if name == "sqlite":
         return
     if name not in _reachable:
-        _reachable[name] = asyncio.new_event_loop().run_until_complete(_probe(name))
+        # Probe on a thread with its own loop: callers may be sync tests or async fixtures.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            _reachable[name] = pool.submit(asyncio.run, _probe(name)).result()
     reason = _reachable[name]
     if reason is None:
         return
