@@ -159,6 +159,9 @@ async def columns_of(conn: asyncpg.Connection, schema: str) -> dict[str, tuple[s
     }
 
 
+pytestmark = pytest.mark.engines("postgres")
+
+
 @pytest.fixture(autouse=True)
 def postgres_only(engine_name: str) -> None:
     """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""

@@ -62,6 +62,9 @@ NODE_SCRIPT = textwrap.dedent(
 )
 
 
+pytestmark = pytest.mark.engines("postgres")
+
+
 @pytest.fixture(autouse=True)
 def postgres_only(engine_name: str) -> None:
     """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""

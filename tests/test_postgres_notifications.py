@@ -27,6 +27,9 @@ TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
 WORKER = "tests.workers.Noop"
 
 
+pytestmark = pytest.mark.engines("postgres")
+
+
 @pytest.fixture(autouse=True)
 def postgres_only(engine_name: str) -> None:
     """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""

@@ -32,6 +32,9 @@ class SlowishWorker:
         await asyncio.sleep(0.005)
 
 
+pytestmark = pytest.mark.engines("postgres")
+
+
 @pytest.fixture(autouse=True)
 def postgres_only(engine_name: str) -> None:
     """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""

@@ -16,6 +16,9 @@ from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
 TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
 
 
+pytestmark = pytest.mark.engines("postgres")
+
+
 @pytest.fixture(autouse=True)
 def postgres_only(engine_name: str) -> None:
     """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""
