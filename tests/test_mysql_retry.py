@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from asyncmy.errors import OperationalError
 
 from oban import Job, JobState, Oban, worker
 from oban._time import utcnow
 from oban.engines.mysql import MySQLEngine
+from oban.engines.mysql.engine import _Transaction
 from tests.support import MYSQL_DSN, mysql_connect
 
 pytestmark = pytest.mark.engines("mysql")
@@ -109,6 +111,65 @@ async def test_a_connection_killed_mid_transaction_is_retried_on_a_new_one(oban_
         await _until(lambda: engine.stats["connection_retries"] >= 1)
     assert await cancel == (1, [])
     assert (await engine.get_job(job.id)).state is JobState.CANCELLED
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_a_claim_whose_commit_lost_its_connection_is_settled_by_reading_the_rows(
+    oban_engine_factory, monkeypatch, committed
+):
+    engine = await oban_engine_factory()
+    jobs = await engine.insert_jobs([Job(worker="w.W", args={"n": n}) for n in range(3)])
+    original = _Transaction.execute_and_commit
+    cut = []
+
+    async def lose_connection(self: Any, sql: str, params: Any = None) -> None:
+        if "attempted_by" in sql and not cut:
+            cut.append(sql)
+            if committed:
+                await original(self, sql, params)  # the server commits; the reply never arrives
+            else:
+                self.committing = True  # sent, but the server never got it
+            self._cursor.connection.close()
+            raise OperationalError(2013, "Lost connection to MySQL server during query")
+        await original(self, sql, params)
+
+    monkeypatch.setattr(_Transaction, "execute_and_commit", lose_connection)
+    claimed = await engine.fetch_jobs("default", 5, "node-x", utcnow())
+    assert cut and [job.id for job in claimed] == [job.id for job in jobs]
+    for job in claimed:
+        stored = await engine.get_job(job.id)
+        assert stored.state is JobState.EXECUTING and stored.attempt == 1 == job.attempt
+        assert stored.attempted_by == ["node-x"] == job.attempted_by and stored.attempted_at == job.attempted_at
+    assert await engine.fetch_jobs("default", 5, "node-y", utcnow()) == []
+    assert engine.stats["unretried_errors"] == 0
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_an_insert_whose_commit_lost_its_connection_is_settled_by_reading_the_rows(
+    oban_engine_factory, monkeypatch, committed
+):
+    engine = await oban_engine_factory()
+    original = _Transaction.execute_and_commit
+    cut = []
+
+    async def lose_connection(self: Any, sql: str, params: Any = None) -> None:
+        if "oban_notifications" in sql and not cut:
+            cut.append(sql)
+            if committed:
+                await original(self, sql, params)
+            else:
+                self.committing = True
+            self._cursor.connection.close()
+            raise OperationalError(2013, "Lost connection to MySQL server during query")
+        await original(self, sql, params)
+
+    monkeypatch.setattr(_Transaction, "execute_and_commit", lose_connection)
+    inserted = await engine.insert_jobs([Job(worker="w.W", args={"n": n}) for n in range(4)])
+    assert cut
+    stored = await engine.list_jobs()
+    assert sorted(job.id for job in stored) == sorted(job.id for job in inserted)
+    assert sorted(job.args["n"] for job in stored) == [0, 1, 2, 3]
+    assert engine.stats["unretried_errors"] == 0
 
 
 async def test_the_notification_poller_survives_a_killed_connection(oban_engine_factory, admin):

@@ -339,12 +339,20 @@ class MySQLEngine:
             except TimeoutError:
                 pool.terminate()
 
-    async def _run(self, work: Work[T], *, transaction: bool = True) -> T:
+    async def _run(
+        self,
+        work: Work[T],
+        *,
+        transaction: bool = True,
+        settle: Callable[[], Awaitable[tuple[bool, T]]] | None = None,
+    ) -> T:
         """Run ``work(cursor)`` on a pooled connection, retrying what is safe to retry.
 
         Deadlocks and lock wait timeouts roll back and run ``work`` again. A lost connection is
         discarded, and ``work`` runs again on another one unless the loss came during COMMIT,
-        when nobody knows whether it committed: that error is raised.
+        when nobody knows whether it committed. Then ``settle()``, if given, finds out on a new
+        connection and returns ``(True, result)`` if it did, or ``(False, _)`` to run ``work``
+        again; without ``settle``, or if it cannot find out, the error is raised.
         """
         attempt = 0
         while True:
@@ -370,6 +378,17 @@ class MySQLEngine:
             except BaseException as error:
                 await self._recover(conn, error, transaction)
                 pool.release(conn)
+                lost_commit = statements.committing and _is_connection_error(error)
+                if lost_commit and settle is not None and attempt <= 3:
+                    try:
+                        committed, settled = await settle()
+                    except Exception:
+                        self._stats["unretried_errors"] += 1
+                        raise error from None
+                    self._stats["connection_retries"] += 1
+                    if committed:
+                        return settled
+                    continue
                 if not await self._should_retry(error, attempt, statements.committing):
                     raise
                 continue
@@ -495,15 +514,27 @@ class MySQLEngine:
         if conn is not None:
             return await self._insert_in_user_transaction(conn, jobs, rows, now)
         sender = _sender(self._hub_key)
+        attempted: list[Job] = []
 
         async def insert(cursor: Any) -> list[Job]:
-            inserted = await self._insert_all(cursor, jobs, rows, now)
-            notification = self._notification("insert", self._insert_payloads(inserted), sender)
+            attempted[:] = await self._insert_all(cursor, jobs, rows, now)
+            notification = self._notification("insert", self._insert_payloads(attempted), sender)
             if notification is not None:
                 await cursor.execute_and_commit(*notification)
-            return inserted
+            return list(attempted)
 
-        inserted = await self._run(insert)
+        async def settle() -> tuple[bool, list[Job]]:
+            # New rows carry this insert's inserted_at to the microsecond. A batch of conflicts
+            # only is safe to run again: it finds the same jobs and replaces the same fields.
+            fresh = tuple(job.id for job in attempted if not job.conflict)
+            if not fresh:
+                return False, []
+            stored = await self._settle_read(_Q["insert_outcome"], {"ids": fresh})
+            committed = any(inserted_at == rows[0][8] for _, inserted_at in stored)
+            log.warning("an insert's COMMIT lost its connection; it %s", "committed" if committed else "did not commit")
+            return (True, list(attempted)) if committed else (False, [])
+
+        inserted = await self._run(insert, settle=settle)
         payloads = self._insert_payloads(inserted)
         if payloads:
             _local_hub.publish(self._hub_key, "insert", payloads)
@@ -694,16 +725,9 @@ class MySQLEngine:
         if demand <= 0:
             return []
         attempted_at = _naive(now)
+        pending: list[Job] = []
 
-        async def claim(cursor: Any) -> list[Job]:
-            await cursor.execute(_Q["fetch_jobs"], {"queue": queue, "demand": demand})
-            rows = await cursor.fetchall()
-            if not rows:
-                return []
-            jobs = [_job_from_row(row) for row in rows]  # before committing: a claim must not be lost
-            await cursor.execute_and_commit(
-                _Q["claim_jobs"], {"ids": tuple(job.id for job in jobs), "now": attempted_at, "node": node}
-            )
+        def claimed(jobs: list[Job]) -> list[Job]:
             # The rows were locked until the commit, so the update did exactly this to each of them.
             for job in jobs:
                 job.state = JobState.EXECUTING
@@ -712,7 +736,46 @@ class MySQLEngine:
                 job.attempted_by = [*job.attempted_by, node]
             return jobs
 
-        return await self._run(claim)
+        async def claim(cursor: Any) -> list[Job]:
+            await cursor.execute(_Q["fetch_jobs"], {"queue": queue, "demand": demand})
+            rows = await cursor.fetchall()
+            if not rows:
+                return []
+            pending[:] = [_job_from_row(row) for row in rows]  # decoded first: a claim must not be lost
+            await cursor.execute_and_commit(
+                _Q["claim_jobs"], {"ids": tuple(job.id for job in pending), "now": attempted_at, "node": node}
+            )
+            return claimed(pending)
+
+        async def settle() -> tuple[bool, list[Job]]:
+            # The rows show whether the claim committed: its attempt, attempted_at and node are on
+            # them, and a commit is all or nothing. Otherwise they were never claimed by us.
+            before = {job.id: job.attempt for job in pending}
+            rows = await self._settle_read(_Q["claim_outcome"], {"ids": tuple(before)})
+            ours = any(
+                attempt == before[job_id] + 1 and at == attempted_at and _json.decode(by, [])[-1:] == [node]
+                for job_id, attempt, at, by in rows
+            )
+            log.warning("a claim's COMMIT lost its connection; it %s", "committed" if ours else "did not commit")
+            return (True, claimed(list(pending))) if ours else (False, [])
+
+        return await self._run(claim, settle=settle)
+
+    async def _settle_read(self, sql: str, params: dict[str, Any]) -> list[_Row]:
+        """Read on a fresh connection, waiting out a short outage (a few seconds) if need be."""
+
+        async def read(cursor: Any) -> list[_Row]:
+            await cursor.execute(sql, params)
+            return list(await cursor.fetchall())
+
+        for attempt in range(5):
+            try:
+                return await self._run(read, transaction=False)
+            except Exception as error:
+                if not _is_connection_error(error) or attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         """Apply a batch of outcomes in one statement; return the ids it changed."""
