@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import tests.workers  # noqa: F401  (defines the workers the jobs name)
 from oban import JobState, Oban
 from oban.engines.registry import engine_from_dsn
-
-import tests.workers  # noqa: F401  (defines the workers the jobs name)
 
 
 async def main(dsn: str, node: str, limit: int, idle: float) -> None:
