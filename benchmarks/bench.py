@@ -156,6 +156,19 @@ async def reachable(name: str) -> bool:
     return True
 
 
+def _python_312_or_newer() -> str | None:
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which("python3.13"), shutil.which("python3.12")]
+    candidates += [str(path) for path in sorted(pyenv.glob("3.1[2-9]*/bin/python"), reverse=True)]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; sys.exit(sys.version_info < (3, 12))"], capture_output=True
+        )
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
 def run_peers() -> None:
     """The published oban-py package on the same PostgreSQL server, in its own virtualenv."""
     script = ROOT / "benchmarks" / "peer_oban_py.py"
@@ -165,9 +178,7 @@ def run_peers() -> None:
     venv = ROOT / ".bench" / "oban-py"
     python = venv / "bin" / "python"
     if not python.exists():
-        # oban-py 0.5+ needs Python 3.12 or newer.
-        base = next((found for name in ("python3.13", "python3.12") if (found := shutil.which(name))), None)
-        base = base or next((str(p) for p in sorted(Path("/root/.pyenv/versions").glob("3.1[23]*/bin/python"))), None)
+        base = _python_312_or_newer()  # oban-py 0.5+ needs Python 3.12 or newer
         if base is None:
             print("skipping oban-py: it needs Python 3.12+ and none was found on PATH", flush=True)
             return

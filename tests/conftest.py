@@ -67,6 +67,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+@pytest.fixture(autouse=True)
+def _engine_server(request: pytest.FixtureRequest) -> None:
+    """Skip (or fail) an engine-parametrised test early when its server is unreachable."""
+    if "engine_name" in request.fixturenames:
+        require_server(request.getfixturevalue("engine_name"))
+
+
 _reachable: dict[str, str | None] = {}
 
 

@@ -15,7 +15,8 @@ import pytest
 from oban import JobState, Oban
 from oban.engines import LiteEngine, engine_from_dsn
 from tests import workers
-from tests.test_oban import reached, wait_until
+from tests.support import wait_until
+from tests.test_oban import reached
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,7 +144,7 @@ def test_signals_and_inserts_reach_a_node_in_another_process(tmp_path):
         assert (await node.stdout.readline()).strip() == b"started"
         await asyncio.sleep(0.3)  # its first poll is done; the next one is 60 s away
         job = await oban.enqueue(workers.AppendToFile.new({"path": str(log)}))
-        await wait_until(reached(oban, job, JobState.COMPLETED), timeout=10)
+        await wait_until(reached(oban, job, JobState.COMPLETED), within=10)
         await oban.pause_queue("default")
         assert (await asyncio.wait_for(node.stdout.readline(), 10)).strip() == b"paused"
         assert await node.wait() == 0

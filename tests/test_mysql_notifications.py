@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from oban import JobState, Oban, worker
-from tests.support import MYSQL_DSN, mysql_connect
+from tests.support import MYSQL_DSN, mysql_connect, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,19 +32,6 @@ async def _query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...
     async with conn.cursor() as cursor:
         await cursor.execute(sql, params)
         return list(await cursor.fetchall())
-
-
-async def _until(predicate: Callable[[], Any], within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def _in_another_process(dsn: str, body: str) -> None:
@@ -75,7 +62,7 @@ async def test_a_notification_from_another_process_arrives(oban_engine_factory):
     await engine.listen(handler)
     try:
         await _in_another_process(oban_engine_factory.dsn, 'await engine.notify("signal", [{"from": "child"}])')
-        await _until(lambda: heard)
+        await wait_until(lambda: heard, within=20)
         assert heard == [("signal", {"from": "child"})]
     finally:
         await engine.unlisten(handler)
@@ -90,8 +77,8 @@ async def test_a_row_that_commits_after_a_higher_id_is_still_delivered(oban_engi
         async with oban_engine_factory.transaction() as slow:
             await _query(slow, insert, ('{"n": "first id, late commit"}',))
             await _query(admin, insert, ('{"n": "second id, early commit"}',))
-            await _until(lambda: len(heard) == 1)
-        await _until(lambda: len(heard) == 2)
+            await wait_until(lambda: len(heard) == 1, within=20)
+        await wait_until(lambda: len(heard) == 2, within=20)
         assert [payload["n"] for _, payload in heard] == ["second id, early commit", "first id, late commit"]
     finally:
         await engine.unlisten(handler)
@@ -105,7 +92,7 @@ async def test_rows_written_before_listening_are_not_replayed(oban_engine_factor
     await engine.listen(handler)
     try:
         await _query(admin, insert, ('{"n": "new"}',))
-        await _until(lambda: heard)
+        await wait_until(lambda: heard, within=20)
         await asyncio.sleep(10 * engine.poll_interval)
         assert heard == [("signal", {"n": "new"})]
     finally:
@@ -118,7 +105,7 @@ async def test_this_process_hears_its_own_notification_once(oban_engine_factory)
     await engine.listen(handler)
     try:
         await engine.notify("signal", [{"n": 1}])
-        await _until(lambda: heard)
+        await wait_until(lambda: heard, within=20)
         await asyncio.sleep(10 * engine.poll_interval)  # the poller sees the row too, and must skip it
         assert heard == [("signal", {"n": 1})]
     finally:
@@ -140,7 +127,7 @@ async def test_old_notification_rows_are_pruned(oban_engine_factory, admin):
         async def pruned() -> bool:
             return (await _query(admin, "SELECT COUNT(*) FROM oban_notifications"))[0][0] == 0
 
-        await _until(pruned)
+        await wait_until(pruned, within=20)
     finally:
         await engine.unlisten(handler)
 
@@ -163,4 +150,4 @@ async def test_a_job_inserted_on_another_node_wakes_this_nodes_queue(oban_engine
         async def completed() -> bool:
             return len(await engine.list_jobs(states=[JobState.COMPLETED])) == 1
 
-        await _until(completed)
+        await wait_until(completed, within=20)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,7 +14,7 @@ from oban import Job, JobState, Oban, worker
 from oban._time import utcnow
 from oban.engines.mysql import MySQLEngine
 from oban.engines.mysql.engine import _Transaction
-from tests.support import MYSQL_DSN, mysql_connect
+from tests.support import MYSQL_DSN, mysql_connect, wait_until
 
 pytestmark = pytest.mark.engines("mysql")
 
@@ -34,18 +33,8 @@ async def _query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...
         return list(await cursor.fetchall())
 
 
-async def _until(predicate: Callable[[], Any], within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        # Not faster: InnoDB refreshes information_schema.innodb_trx only after 0.1 s without reads.
-        await asyncio.sleep(0.15)
+# Not faster: InnoDB refreshes information_schema.innodb_trx only after 0.1 s without reads.
+LOCK_POLL = 0.15
 
 
 async def _lock_waiters(admin: Any) -> list[int]:
@@ -63,7 +52,7 @@ async def test_a_deadlock_is_retried_transparently(oban_engine_factory, admin):
         await _query(conn, "INSERT INTO oban_jobs (worker) VALUES " + ", ".join(["('w.Filler')"] * 100))
         await _query(conn, "UPDATE oban_jobs SET priority = 2 WHERE id = %s", (b.id,))
         cancel = asyncio.create_task(engine.cancel_jobs([a.id, b.id], utcnow()))  # locks a, then waits for b
-        await _until(lambda: _lock_waiters(admin))
+        await wait_until(lambda: _lock_waiters(admin), within=30, interval=LOCK_POLL)
         await _query(conn, "UPDATE oban_jobs SET priority = 3 WHERE id = %s", (a.id,))  # closes the cycle
     assert await cancel == (2, [])
     assert engine.stats["deadlock_retries"] >= 1
@@ -78,7 +67,7 @@ async def test_a_lock_wait_timeout_is_retried_transparently(oban_engine_factory)
         async with oban_engine_factory.transaction() as conn:
             await _query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
             cancel = asyncio.create_task(engine.cancel_jobs([job.id], utcnow()))
-            await _until(lambda: engine.stats["lock_timeout_retries"] >= 1)
+            await wait_until(lambda: engine.stats["lock_timeout_retries"] >= 1, within=30)
         assert await cancel == (1, [])
         assert engine.stats["unretried_errors"] == 0
     finally:
@@ -105,10 +94,10 @@ async def test_a_connection_killed_mid_transaction_is_retried_on_a_new_one(oban_
     async with oban_engine_factory.transaction() as conn:
         await _query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
         cancel = asyncio.create_task(engine.cancel_jobs([job.id], utcnow()))
-        await _until(lambda: _lock_waiters(admin))
+        await wait_until(lambda: _lock_waiters(admin), within=30, interval=LOCK_POLL)
         for session in await _lock_waiters(admin):
             await _query(admin, f"KILL {int(session)}")
-        await _until(lambda: engine.stats["connection_retries"] >= 1)
+        await wait_until(lambda: engine.stats["connection_retries"] >= 1, within=30)
     assert await cancel == (1, [])
     assert (await engine.get_job(job.id)).state is JobState.CANCELLED
 
@@ -179,12 +168,12 @@ async def test_the_notification_poller_survives_a_killed_connection(oban_engine_
     await engine.listen(handler)
     try:
         await _query(admin, f"KILL {int(engine._poller._conn.thread_id())}")
-        await _until(lambda: engine.stats["notification_poll_failures"] >= 1)
+        await wait_until(lambda: engine.stats["notification_poll_failures"] >= 1, within=30)
         await _query(
             admin,
             "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', '{\"n\": 1}', 'elsewhere')",
         )
-        await _until(lambda: heard == [{"n": 1}])
+        await wait_until(lambda: heard == [{"n": 1}], within=30)
     finally:
         await engine.unlisten(handler)
 
@@ -208,7 +197,7 @@ async def test_a_running_node_loses_no_job_when_its_connections_are_killed(oban_
                 lifeline={"interval": 0.5, "rescue_after": 3})
     async with oban:
         for _ in range(6):
-            await _until(lambda: len(RUNS) > 0)
+            await wait_until(lambda: len(RUNS) > 0, within=30)
             for (session,) in await _query(
                 admin, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id != CONNECTION_ID()"
             ):
@@ -222,6 +211,6 @@ async def test_a_running_node_loses_no_job_when_its_connections_are_killed(oban_
             rows = await _query(admin, "SELECT COUNT(*) FROM oban_jobs WHERE state = 'completed'")
             return rows[0][0] == len(jobs)
 
-        await _until(all_completed, within=60)
+        await wait_until(all_completed, within=60)
     assert set(RUNS) == {job.id for job in jobs}
     assert set(RUNS.values()) == {1}

@@ -12,20 +12,7 @@ from oban import Job, JobState, Oban, SchemaError
 from oban._time import utcnow
 from oban.runtime.cron import Cron, parse_entry
 from tests import workers
-
-
-async def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.02) -> None:
-    """Poll an async or sync predicate until it is true, failing after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)
+from tests.support import wait_until
 
 
 async def state_of(oban: Oban, job: Job) -> JobState | None:
@@ -116,7 +103,7 @@ class TestRunningJobs:
         async with Oban(engine, queues={"default": 2}, stage_interval=60) as oban:
             await asyncio.sleep(0.1)  # the producers' first fetch found nothing; the next poll is 60 s away
             job = await oban.enqueue(workers.Echo.new({"tag": "fast"}))
-            await wait_until(reached(oban, job, JobState.COMPLETED), timeout=10)
+            await wait_until(reached(oban, job, JobState.COMPLETED), within=10)
         assert workers.EVENTS == [("fast", job.id, 1)]
 
     async def test_failures_are_retried_then_discarded_with_every_error_recorded(self, engine):
@@ -310,7 +297,7 @@ class TestCluster:
         try:
             assert [a.is_leader, b.is_leader] == [True, False]
             await a.stop()
-            await wait_until(lambda: b.is_leader, timeout=20)
+            await wait_until(lambda: b.is_leader, within=20)
         finally:
             await a.stop()
             await b.stop()
@@ -341,7 +328,7 @@ class TestCluster:
             job = await client.enqueue(RecordingWorker.new({"tag": "cancel-me", "wait_for_cancel": True}))
             await wait_until(lambda: job.id in runner.check_queue("conformance").running)
             assert await client.cancel_job(job) == 1
-            await wait_until(lambda: job.id not in runner.check_queue("conformance").running, timeout=10)
+            await wait_until(lambda: job.id not in runner.check_queue("conformance").running, within=10)
             assert await state_of(client, job) is JobState.CANCELLED
         finally:
             await runner.stop()

@@ -14,22 +14,13 @@ from oban import Job
 from oban.engines import engine_from_dsn
 from oban.engines.postgres import LATEST_VERSION, PostgresEngine
 from oban.errors import SchemaError
-from tests.conftest import require_server
-from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
+from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, wait_until, with_database
 
 TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
 WORKER = "tests.workers.Noop"
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(engine_name: str) -> None:
-    """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""
-    if engine_name != "postgres":
-        pytest.skip("PostgreSQL-only test")
-    require_server("postgres")
 
 
 @pytest.fixture
@@ -50,14 +41,6 @@ async def spare_prefix(admin: asyncpg.Connection) -> AsyncIterator[str]:
         yield prefix
     finally:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{prefix}" CASCADE')
-
-
-async def _wait_for(predicate, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return predicate()
 
 
 # -- DSNs and prefixes ---------------------------------------------------------------------------
@@ -131,9 +114,9 @@ async def test_prefixes_keep_jobs_leases_and_notifications_apart(oban_engine_fac
 
         # Notifications keep commit order: once the second prefix hears its own marker, it
         # would have heard the first prefix's insert and signal had they leaked.
-        assert await _wait_for(lambda: ("signal", {"from": "first"}) in heard_first)
+        await wait_until(lambda: ("signal", {"from": "first"}) in heard_first)
         await second.notify("signal", [{"marker": True}])
-        assert await _wait_for(lambda: ("signal", {"marker": True}) in heard_second)
+        await wait_until(lambda: ("signal", {"marker": True}) in heard_second)
         assert heard_second == [("signal", {"marker": True})]
         assert ("insert", {"queue": "shared"}) in heard_first
     finally:
@@ -148,7 +131,7 @@ async def test_channels_carry_the_prefix_as_oban_names_them(engine, admin) -> No
         )
     await engine.insert_jobs([Job(worker=WORKER, queue="mailers")])
     await engine.notify("signal", [{"action": "pause", "queue": "mailers"}])
-    assert await _wait_for(lambda: len(heard) >= 2)
+    await wait_until(lambda: len(heard) >= 2)
     decoded = [(channel, json.loads(text)) for channel, text in heard]
     assert (f"{engine.prefix}.oban_insert", {"queue": "mailers"}) in decoded
     assert (f"{engine.prefix}.oban_signal", {"action": "pause", "queue": "mailers"}) in decoded
@@ -164,8 +147,8 @@ async def test_in_public_channels_are_unprefixed_and_public_inserts_are_heard_to
         await engine.listen(lambda channel, payload: heard.append((channel, payload)))
         await engine.notify("signal", [{"marker": marker}])
         await admin.execute("SELECT pg_notify('public.oban_insert', $1)", f'{{"queue": "{marker}"}}')
-        assert await _wait_for(lambda: any(marker in text for text in raw))
-        assert await _wait_for(lambda: ("insert", {"queue": marker}) in heard)
+        await wait_until(lambda: any(marker in text for text in raw))
+        await wait_until(lambda: ("insert", {"queue": marker}) in heard)
         assert ("signal", {"marker": marker}) in heard
     finally:
         await engine.close()
@@ -325,7 +308,7 @@ async def test_asyncpg_options_reach_the_pool_and_the_listener(engine, admin) ->
         inbox: list[dict] = []
         await tuned.listen(lambda _channel, payload: inbox.append(payload))
         await tuned.notify("signal", [{"tuned": True}])
-        assert await _wait_for(lambda: inbox == [{"tuned": True}])
+        await wait_until(lambda: inbox == [{"tuned": True}])
         assert await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name) >= 2
     finally:
         await tuned.close()

@@ -8,7 +8,6 @@ back in their column types, and ``install`` on top is harmless.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -25,7 +24,7 @@ from oban.errors import SchemaError
 from oban.job import Job, JobState
 from oban.testing import conformance as suite
 from tests import support
-from tests.conftest import require_server
+from tests.support import wait_until
 
 TEST_DSN = support.with_database(support.POSTGRES_DSN, support.POSTGRES_TEST_DATABASE)
 
@@ -160,14 +159,6 @@ async def columns_of(conn: asyncpg.Connection, schema: str) -> dict[str, tuple[s
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(engine_name: str) -> None:
-    """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""
-    if engine_name != "postgres":
-        pytest.skip("PostgreSQL-only test")
-    require_server("postgres")
 
 
 @pytest.fixture(params=sorted(LAYOUTS))
@@ -312,13 +303,6 @@ class ForeignWorker:
 WORKER_NAME = f"{ForeignWorker.__module__}.ForeignWorker"
 
 
-async def _wait_until(check, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-
-
 async def test_jobs_the_other_implementation_inserted_run_here(engine, admin, layout) -> None:  # type: ignore[no-untyped-def]
     table = f'"{engine.prefix}".oban_jobs'
     # The way each implementation writes a row: Elixir leaves meta, tags and attempted_by to
@@ -338,7 +322,7 @@ async def test_jobs_the_other_implementation_inserted_run_here(engine, admin, la
         async def all_completed() -> bool:
             return await admin.fetchval(f"SELECT count(*) FROM {table} WHERE state = 'completed'") == 5
 
-        await _wait_until(all_completed)
+        await wait_until(all_completed, within=20)
     assert sorted(RAN) == sorted([*ids, ids[0]])
     failed = await admin.fetchrow(
         f"SELECT attempt, attempted_by, to_jsonb(errors) AS errors, pg_typeof(errors)::text AS kind "

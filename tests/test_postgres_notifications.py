@@ -20,7 +20,6 @@ import pytest
 
 from oban import Job
 from oban.engines.postgres import PostgresEngine
-from tests.conftest import require_server
 from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
 
 TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
@@ -28,14 +27,6 @@ WORKER = "tests.workers.Noop"
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(engine_name: str) -> None:
-    """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""
-    if engine_name != "postgres":
-        pytest.skip("PostgreSQL-only test")
-    require_server("postgres")
 
 
 @pytest.fixture

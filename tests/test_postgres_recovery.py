@@ -16,7 +16,6 @@ import pytest
 from oban import Job, Oban, worker
 from oban.engines.postgres import PostgresEngine
 from oban.job import JobState
-from tests.conftest import require_server
 from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
 
 TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
@@ -33,14 +32,6 @@ class SlowishWorker:
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(engine_name: str) -> None:
-    """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""
-    if engine_name != "postgres":
-        pytest.skip("PostgreSQL-only test")
-    require_server("postgres")
 
 
 @pytest.fixture

@@ -10,21 +10,12 @@ import pytest
 
 from oban import Job
 from oban.job import UNIQ_KEY, UniqueOptions
-from tests.conftest import require_server
 from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
 
 TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(engine_name: str) -> None:
-    """These tests are about PostgreSQL; probing here keeps the probe outside any event loop."""
-    if engine_name != "postgres":
-        pytest.skip("PostgreSQL-only test")
-    require_server("postgres")
 
 
 @pytest.fixture

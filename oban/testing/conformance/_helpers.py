@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,3 +54,17 @@ def ack(job: Job, state: JobState, *, at: datetime | None = None, delay: float |
 def close_to(a: datetime | None, b: datetime, tolerance: float = 1.0) -> bool:
     """True when two timestamps are within ``tolerance`` seconds."""
     return a is not None and abs((a - b).total_seconds()) <= tolerance
+
+
+async def eventually(predicate: Any, within: float = 15.0) -> None:
+    """Poll a sync or async predicate until it holds; fail after ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.02)

@@ -8,16 +8,9 @@ from datetime import timedelta
 import pytest
 
 from ..._time import utcnow
+from ._helpers import eventually
 
 pytestmark = pytest.mark.asyncio
-
-
-async def _wait_for(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return predicate()
 
 
 class TestLeadership:
@@ -67,7 +60,7 @@ class TestNotifications:
             ("signal", {"action": "resume", "n": 2}),
             ("leader", {"name": "oban", "down": "node-b"}),
         ]
-        assert await _wait_for(lambda: len(got_a) >= 3 and len(got_b) >= 3)
+        await eventually(lambda: len(got_a) >= 3 and len(got_b) >= 3)
         await asyncio.sleep(0.5)  # anything delivered twice would show up by now
         assert sorted(map(repr, got_a)) == sorted(map(repr, expected))
         assert sorted(map(repr, got_b)) == sorted(map(repr, expected))
@@ -80,7 +73,7 @@ class TestNotifications:
         handler = lambda channel, payload: got.append(payload)  # noqa: E731
         await b.listen(handler)
         await a.notify("signal", [{"n": 1}])
-        assert await _wait_for(lambda: len(got) == 1)
+        await eventually(lambda: len(got) == 1)
         await b.unlisten(handler)
         await a.notify("signal", [{"n": 2}])
         await asyncio.sleep(0.5)
@@ -93,6 +86,6 @@ class TestNotifications:
         await b.listen(handler)
         payload = {"action": "pkill", "job_ids": list(range(5000)), "note": "é" * 3000}
         await a.notify("signal", [payload])
-        assert await _wait_for(lambda: len(got) == 1)
+        await eventually(lambda: len(got) == 1)
         assert got[0] == payload
         await b.unlisten(handler)

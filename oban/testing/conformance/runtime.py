@@ -11,6 +11,7 @@ from ...job import JobState
 from ...oban import Oban
 from ...results import Snooze
 from ...worker import worker
+from ._helpers import eventually
 
 pytestmark = pytest.mark.asyncio
 
@@ -38,14 +39,6 @@ class RecordingWorker:
         return 0
 
 
-async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 class TestRuntime:
     async def test_inserted_jobs_run_exactly_once_and_complete(self, engine):
         RUNS.clear()
@@ -56,7 +49,7 @@ class TestRuntime:
                 done = await engine.list_jobs(states=[JobState.COMPLETED])
                 return len(done) == 30
 
-            await _until(all_done)
+            await eventually(all_done)
         assert sorted(job_id for _, job_id in RUNS) == sorted(job.id for job in jobs)
 
     async def test_a_failing_job_is_retried_until_it_succeeds(self, engine):
@@ -68,7 +61,7 @@ class TestRuntime:
                 stored = await engine.get_job(job.id)
                 return stored is not None and stored.state is JobState.COMPLETED
 
-            await _until(completed)
+            await eventually(completed)
         stored = await engine.get_job(job.id)
         assert stored.attempt == 3 and len(stored.errors) == 2
         assert "planned failure 1" in stored.errors[0]["error"]
@@ -82,7 +75,7 @@ class TestRuntime:
                 stored = await engine.get_job(job.id)
                 return stored is not None and stored.state is JobState.COMPLETED
 
-            await _until(completed)
+            await eventually(completed)
         stored = await engine.get_job(job.id)
         assert stored.meta["snoozed"] == 1 and stored.attempt == 1
         assert [tag for tag, _ in RUNS] == ["snooze", "snooze"]
@@ -96,7 +89,7 @@ class TestRuntime:
                 info = oban.check_queue("conformance")
                 return info is not None and job.id in info.running
 
-            await _until(running)
+            await eventually(running)
             assert await oban.cancel_job(job) == 1
             stored = await engine.get_job(job.id)
             assert stored.state is JobState.CANCELLED
@@ -105,6 +98,6 @@ class TestRuntime:
                 info = oban.check_queue("conformance")
                 return info is not None and job.id not in info.running
 
-            await _until(finished)
+            await eventually(finished)
         stored = await engine.get_job(job.id)
         assert stored.state is JobState.CANCELLED and stored.completed_at is None
