@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -114,6 +114,7 @@ class Oban:
         self._ready = False
         self._started = False
         self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
         _instances[name] = self
 
     @staticmethod
@@ -251,6 +252,8 @@ class Oban:
             for loop in self._loops:
                 await loop.stop()
             results = await asyncio.gather(*(p.stop(deadline) for p in self._producers.values()))
+            if self._background:  # queues stopped by signals from other nodes
+                await asyncio.gather(*self._background, return_exceptions=True)
             stragglers = [job.id for jobs in results for job in jobs]
             if stragglers:
                 log.error(
@@ -294,28 +297,33 @@ class Oban:
                 return  # applied locally when sent
             target = payload.get("node")
             if target is None or target == self.node:
-                self._apply_signal(payload)
+                pending = self._apply_signal(payload)
+                if pending is not None:
+                    task = asyncio.get_running_loop().create_task(pending)
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
         elif channel == "leader" and self._leader is not None and payload.get("name") == self.name:
             self._leader.on_resigned()
 
-    def _apply_signal(self, payload: Mapping[str, Any]) -> None:
+    def _apply_signal(self, payload: Mapping[str, Any]) -> Coroutine[Any, Any, Any] | None:
+        """Apply a queue signal to this node; stopping a queue returns the wait to await."""
         action = payload.get("action")
         queue = payload.get("queue")
         if action == "pkill":
             ids = {int(i) for i in payload.get("job_ids", ())}
             for producer in self._producers.values():
                 producer.cancel_running(ids)
-            return
+            return None
         if action == "start":
             if queue not in self._producers and self._started:
                 self._start_producer(queue, int(payload["limit"]), bool(payload.get("paused", False)))
-            return
+            return None
         if action == "stop":
             producer = self._producers.pop(queue, None)
             if producer is not None:
                 deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
-                asyncio.get_running_loop().create_task(producer.stop(deadline))
-            return
+                return producer.stop(deadline)
+            return None
         if queue == "*":
             targets = list(self._producers.values())
         else:
@@ -327,11 +335,14 @@ class Oban:
                 producer.resume()
             elif action == "scale":
                 producer.scale(int(payload["limit"]))
+        return None
 
     async def _signal(self, payload: dict[str, Any], node: str | None) -> None:
         payload = {**payload, "node": node, "sender": self.node, "instance": self.name}
         if node is None or node == self.node:
-            self._apply_signal(payload)
+            pending = self._apply_signal(payload)
+            if pending is not None:
+                await pending
         if node != self.node:
             await self._ensure_ready()
             await self.engine.notify("signal", [payload])

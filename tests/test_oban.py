@@ -315,6 +315,12 @@ class TestCluster:
             await b.scale_queue("default", limit=4, node="node-a")
             await wait_until(lambda: a.check_queue("default").limit == 4)
             assert b.check_queue("default").limit == 1
+            await a.start_queue("extra", limit=2)
+            await wait_until(lambda: b.check_queue("extra") is not None)
+            assert b.check_queue("extra").limit == 2 and a.check_queue("extra").limit == 2
+            await b.stop_queue("extra")
+            assert b.check_queue("extra") is None
+            await wait_until(lambda: a.check_queue("extra") is None)
         finally:
             await a.stop()
             await b.stop()
