@@ -121,3 +121,22 @@ def test_install_and_uninstall_on_servers(server, tmp_path):
         assert "schema version 0" in oban("uninstall", "--dsn", dsn).stdout
     finally:
         asyncio.run(support.drop_database(engine_name, database))
+
+
+def test_third_party_schemes_can_be_registered():
+    from oban.engines import engine_from_dsn, register_engine
+
+    class CustomEngine(LiteEngine):
+        built_with: str | None = None
+
+        @classmethod
+        def from_dsn(cls, dsn: str, **options: object) -> CustomEngine:
+            engine = cls(":memory:")
+            engine.built_with = dsn
+            return engine
+
+    register_engine("custom", CustomEngine)
+    engine = engine_from_dsn("custom://anything/at/all")
+    assert isinstance(engine, CustomEngine) and engine.built_with == "custom://anything/at/all"
+    with pytest.raises(Exception, match="no engine for DSN scheme 'other'"):
+        engine_from_dsn("other://x")
