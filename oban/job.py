@@ -275,6 +275,30 @@ class Job:
         return f"Job(id={self.id}, worker={short}, args={self.args}, queue={self.queue}, state={self.state.value})"
 
 
+def schedule_state(state: JobState, scheduled_at: datetime | None, now: datetime) -> JobState:
+    """The state of a waiting job after its schedule changed: available once due, else scheduled.
+
+    Jobs in any other state keep their state.
+    """
+    if state not in (JobState.AVAILABLE, JobState.SCHEDULED):
+        return state
+    due = scheduled_at is None or as_utc(scheduled_at) <= as_utc(now)
+    return JobState.AVAILABLE if due else JobState.SCHEDULED
+
+
+def apply_replace(existing: Job, incoming: Job, now: datetime) -> bool:
+    """Overwrite the fields ``incoming.replace`` names for ``existing``'s state (a unique conflict).
+
+    Returns whether anything changed, so the engine knows to write ``existing`` back.
+    """
+    names = (incoming.replace or {}).get(existing.state, ())
+    for name in names:
+        setattr(existing, name, getattr(incoming, name))
+    if "scheduled_at" in names:
+        existing.state = schedule_state(existing.state, existing.scheduled_at, now)
+    return bool(names)
+
+
 def _parse_replace(value: Any) -> dict[JobState, tuple[str, ...]] | None:
     """``replace`` maps states to the fields a unique conflict overwrites; a list means any state."""
     if value is None:

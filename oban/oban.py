@@ -16,7 +16,7 @@ from ._time import utcnow
 from .engines.lite import LiteEngine
 from .engines.protocol import Engine
 from .errors import InstanceNotFoundError, SchemaError
-from .job import UNIQ_KEY, Job, JobState
+from .job import UNIQ_KEY, Job, JobState, schedule_state
 from .runtime._periodic import Periodic
 from .runtime.acker import Acker
 from .runtime.cron import Cron, CronEntry, parse_entry, registered_entries
@@ -455,11 +455,8 @@ class Oban:
         def change(job: Job) -> Job:
             wanted = changes(job) if callable(changes) else changes
             updated = job.update(wanted)
-            if updated.state in (JobState.AVAILABLE, JobState.SCHEDULED) and (
-                "scheduled_at" in wanted or "schedule_in" in wanted
-            ):
-                due = updated.scheduled_at is None or updated.scheduled_at <= utcnow()
-                updated.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+            if "scheduled_at" in wanted or "schedule_in" in wanted:
+                updated.state = schedule_state(updated.state, updated.scheduled_at, utcnow())
             return updated
 
         await self._ensure_ready()

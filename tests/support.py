@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import uuid
 from pathlib import Path
@@ -11,24 +9,11 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from oban.engines import Engine, LiteEngine
+from oban.testing.conformance._helpers import eventually as wait_until  # noqa: F401  (shared by the tests)
 
 POSTGRES_DSN = os.environ.get("OBAN_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_DSN = os.environ.get("OBAN_TEST_MYSQL_DSN", "mysql://root@127.0.0.1:3306/test")
 POSTGRES_TEST_DATABASE = "oban_test"
-
-
-async def wait_until(predicate: Any, within: float = 15.0, interval: float = 0.02) -> None:
-    """Poll a sync or async predicate every ``interval`` s until it holds; fail after ``within`` s."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = predicate()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(interval)
 
 
 def with_database(dsn: str, database: str) -> str:

@@ -24,6 +24,13 @@ RESCUE_ERROR = "rescued: the job was still executing when its node stopped respo
 """The ``error`` text ``rescue_jobs`` records for each job it recovers."""
 
 
+def insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    """The ``insert`` notifications for stored jobs: one ``{"queue": q}`` per queue that gained
+    available jobs (conflicts and scheduled jobs wake nobody)."""
+    queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
+    return [{"queue": queue} for queue in queues]
+
+
 @dataclass(frozen=True, slots=True)
 class Ack:
     """The outcome of one run of one job, written back in batches.

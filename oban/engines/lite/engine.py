@@ -28,10 +28,10 @@ import aiosqlite
 from ... import _json
 from ..._time import from_iso, to_iso, utcnow
 from ...errors import SchemaError
-from ...job import UNIQ_KEY, Job, JobState
+from ...job import UNIQ_KEY, Job, JobState, apply_replace
 from .. import _local_hub
 from .._sql import load_migrations, load_queries, split_statements
-from ..protocol import RESCUE_ERROR, Ack, NotificationHandler
+from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
 
 log = logging.getLogger("oban.engines.lite")
 
@@ -252,15 +252,10 @@ class LiteEngine:
             inserted = await self._insert_in_user_transaction(conn, jobs, rows, now)
         else:
             inserted = await self._run(self._insert_sync, jobs, rows, now)
-        payloads = self._insert_payloads(inserted)
+        payloads = insert_payloads(inserted)
         if payloads:
             _local_hub.publish(self._hub_key, "insert", payloads)
         return inserted
-
-    @staticmethod
-    def _insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
-        queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
-        return [{"queue": queue} for queue in queues]
 
     @staticmethod
     def _notification_rows(channel: str, payloads: Sequence[dict[str, Any]], now: datetime) -> list[tuple[Any, ...]]:
@@ -289,7 +284,7 @@ class LiteEngine:
     ) -> list[Job]:
         def work() -> list[Job]:
             inserted = self._insert_all(db.execute, db.executemany, jobs, rows, now)
-            notifications = self._notification_rows("insert", self._insert_payloads(inserted), now)
+            notifications = self._notification_rows("insert", insert_payloads(inserted), now)
             db.executemany(_Q["insert_notification"], notifications)
             return inserted
 
@@ -347,13 +342,7 @@ class LiteEngine:
 
     @staticmethod
     def _replace(execute: Callable[..., Any], existing: Job, job: Job, now: datetime) -> Job:
-        fields = (job.replace or {}).get(existing.state, ())
-        if fields:
-            for name in fields:
-                setattr(existing, name, getattr(job, name))
-            if "scheduled_at" in fields and existing.state in (JobState.AVAILABLE, JobState.SCHEDULED):
-                due = existing.scheduled_at is None or existing.scheduled_at <= now
-                existing.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+        if apply_replace(existing, job, now):
             execute(_Q["update_job"], LiteEngine._update_params(existing, now))
         existing.conflict = True
         return existing
@@ -389,7 +378,7 @@ class LiteEngine:
                     continue
             cursor = await conn.execute(_Q["insert_job"], rows[index])
             results.append(self._apply_inserted(job, rows[index], cursor.lastrowid))
-        notifications = self._notification_rows("insert", self._insert_payloads(results), now)
+        notifications = self._notification_rows("insert", insert_payloads(results), now)
         if notifications:
             await conn.executemany(_Q["insert_notification"], notifications)
         return results

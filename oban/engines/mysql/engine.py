@@ -31,10 +31,10 @@ from asyncmy.errors import InterfaceError, MySQLError
 from ... import _json
 from ..._time import as_utc, to_iso, utcnow
 from ...errors import ObanError, SchemaError
-from ...job import UNIQ_KEY, Job, JobState
+from ...job import UNIQ_KEY, Job, JobState, apply_replace
 from .. import _local_hub
 from .._sql import load_migrations, load_queries, split_statements
-from ..protocol import RESCUE_ERROR, Ack, NotificationHandler
+from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
 from . import _dsn
 from ._poller import NotificationPoller
 
@@ -518,7 +518,7 @@ class MySQLEngine:
 
         async def insert(cursor: Any) -> list[Job]:
             attempted[:] = await self._insert_all(cursor, jobs, rows, now)
-            notification = self._notification("insert", self._insert_payloads(attempted), sender)
+            notification = self._notification("insert", insert_payloads(attempted), sender)
             if notification is not None:
                 await cursor.execute_and_commit(*notification)
             return list(attempted)
@@ -535,15 +535,10 @@ class MySQLEngine:
             return (True, list(attempted)) if committed else (False, [])
 
         inserted = await self._run(insert, settle=settle)
-        payloads = self._insert_payloads(inserted)
+        payloads = insert_payloads(inserted)
         if payloads:
             _local_hub.publish(self._hub_key, "insert", payloads)
         return inserted
-
-    @staticmethod
-    def _insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
-        queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
-        return [{"queue": queue} for queue in queues]
 
     @staticmethod
     def _insert_rows_for(jobs: Sequence[Job], now: datetime) -> list[tuple[Any, ...]]:
@@ -671,13 +666,7 @@ class MySQLEngine:
 
     @staticmethod
     async def _replace(cursor: Any, existing: Job, job: Job, now: datetime) -> Job:
-        fields = (job.replace or {}).get(existing.state, ())
-        if fields:
-            for name in fields:
-                setattr(existing, name, getattr(job, name))
-            if "scheduled_at" in fields and existing.state in (JobState.AVAILABLE, JobState.SCHEDULED):
-                due = existing.scheduled_at is None or existing.scheduled_at <= now
-                existing.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+        if apply_replace(existing, job, now):
             await cursor.execute(_Q["update_job"], MySQLEngine._update_params(existing, now))
         existing.conflict = True
         return existing
@@ -697,7 +686,7 @@ class MySQLEngine:
             async with conn.cursor() as cursor:
                 inserted = await self._insert_all(cursor, jobs, rows, now)
                 # No sender: the row is news to every node, this one included, once committed.
-                notification = self._notification("insert", self._insert_payloads(inserted), "")
+                notification = self._notification("insert", insert_payloads(inserted), "")
                 if notification is not None:
                     await cursor.execute(*notification)
             if own_transaction:

@@ -32,7 +32,7 @@ import orjson
 from ... import _json
 from ..._time import to_iso, utcnow
 from ...errors import SchemaError
-from ...job import UNIQ_KEY, Job, JobState
+from ...job import UNIQ_KEY, Job, JobState, apply_replace
 from .._sql import load_migrations, load_queries
 from ..protocol import CHANNELS, RESCUE_ERROR, Ack, NotificationHandler
 from ._notifications import Listener, channel_names, encode_payloads, listen_names
@@ -469,13 +469,7 @@ class PostgresEngine:
         return None if row is None else _job_from_row(row)
 
     async def _replace(self, conn: Any, existing: Job, job: Job, now: datetime) -> Job:
-        fields = (job.replace or {}).get(existing.state, ())
-        if fields:
-            for name in fields:
-                setattr(existing, name, getattr(job, name))
-            if "scheduled_at" in fields and existing.state in (JobState.AVAILABLE, JobState.SCHEDULED):
-                due = existing.scheduled_at is None or _naive(existing.scheduled_at) <= now
-                existing.state = JobState.AVAILABLE if due else JobState.SCHEDULED
+        if apply_replace(existing, job, now):
             await self._write_updates(conn, [existing], now)
         existing.conflict = True
         return existing

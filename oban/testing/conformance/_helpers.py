@@ -56,8 +56,8 @@ def close_to(a: datetime | None, b: datetime, tolerance: float = 1.0) -> bool:
     return a is not None and abs((a - b).total_seconds()) <= tolerance
 
 
-async def eventually(predicate: Any, within: float = 15.0) -> None:
-    """Poll a sync or async predicate until it holds; fail after ``within`` seconds."""
+async def eventually(predicate: Any, within: float = 15.0, interval: float = 0.02) -> None:
+    """Poll a sync or async predicate every ``interval`` s until it holds; fail after ``within`` s."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         result = predicate()
@@ -67,4 +67,4 @@ async def eventually(predicate: Any, within: float = 15.0) -> None:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(interval)
