@@ -188,9 +188,11 @@ class Job:
             raise ValueError(f"worker must be a non-blank string, got {self.worker!r}")
         if not isinstance(self.queue, str) or not self.queue.strip():
             raise ValueError(f"queue must be a non-blank string, got {self.queue!r}")
-        if len(self.queue) > 127 or len(self.worker) > 255:
-            field_name = "queue" if len(self.queue) > 127 else "worker"
-            raise ValueError(f"{field_name} is too long ({len(getattr(self, field_name))} characters)")
+        for name in ("queue", "worker"):
+            # Oban's PostgreSQL checks allow 1..127 characters; holding every engine to it keeps
+            # a database portable between them.
+            if len(getattr(self, name)) > 127:
+                raise ValueError(f"{name} must be at most 127 characters, got {len(getattr(self, name))}")
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
             raise ValueError(f"max_attempts must be an integer greater than 0, got {self.max_attempts!r}")
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or not 0 <= self.priority <= 9:

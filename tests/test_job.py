@@ -35,6 +35,8 @@ def test_job_state_is_a_string_enum():
         ({"worker": "app.Worker", "tags": "urgent"}, "tags"),
         ({"worker": "app.Worker", "schedule_in": "soon"}, "schedule_in"),
         ({"worker": "app.Worker", "state": "sleeping"}, "state"),
+        ({"worker": "w" * 128}, "worker must be at most 127"),
+        ({"worker": "app.Worker", "queue": "q" * 128}, "queue must be at most 127"),
     ],
 )
 def test_invalid_fields_raise_naming_the_field_and_value(fields, named):
