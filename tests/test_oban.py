@@ -10,6 +10,7 @@ import pytest
 
 from oban import Job, JobState, Oban, SchemaError
 from oban._time import utcnow
+from oban.engines import LiteEngine
 from oban.runtime.cron import Cron, parse_entry
 from tests import workers
 from tests.support import wait_until
@@ -386,3 +387,21 @@ class TestLeaderChores:
             parse_entry(("61 * * * *", "tests.workers.Noop"))
         with pytest.raises(ValueError, match="Mars/Olympus"):
             parse_entry(("* * * * *", "tests.workers.Noop", {"timezone": "Mars/Olympus"}))
+
+
+def test_workers_declared_with_cron_join_every_oban_unless_cron_is_off():
+    from oban import worker
+    from oban.runtime import cron as cron_module
+
+    @worker(queue="reports", cron={"expr": "0 0 29 2 *", "timezone": "Europe/Paris"})
+    class LeapDayReport:
+        async def process(self, job):  # type: ignore[no-untyped-def]
+            return None
+
+    try:
+        [entry] = [e for e in Oban(LiteEngine(":memory:"))._cron_entries if e.name.endswith(".LeapDayReport")]
+        assert (entry.expr, entry.timezone, entry.options["queue"]) == ("0 0 29 2 *", "Europe/Paris", "reports")
+        assert entry.build_job().meta["cron_tz"] == "Europe/Paris"
+        assert Oban(LiteEngine(":memory:"), cron=False)._cron_entries == []
+    finally:
+        cron_module._registered[:] = [e for e in cron_module._registered if "LeapDayReport" not in e.name]
