@@ -22,7 +22,12 @@ from .runtime.acker import Acker
 from .runtime.cron import Cron, CronEntry, parse_entry, registered_entries
 from .runtime.executor import execute
 from .runtime.leader import Leader
+from .runtime.lifeline import DEFAULTS as LIFELINE_DEFAULTS
+from .runtime.lifeline import lifeline as build_lifeline
 from .runtime.producer import Producer, QueueInfo, check_limit
+from .runtime.pruner import DEFAULTS as PRUNER_DEFAULTS
+from .runtime.pruner import pruner as build_pruner
+from .runtime.stager import stager as build_stager
 
 log = logging.getLogger("oban")
 
@@ -96,8 +101,8 @@ class Oban:
         self.stage_limit = stage_limit
         self.shutdown_grace_period = float(shutdown_grace_period)
         self._queue_config = {queue: self._parse_queue(queue, config) for queue, config in (queues or {}).items()}
-        self._pruner_options = _options(pruner, {"max_age": 60.0, "interval": 30.0, "limit": 10_000}, "pruner")
-        self._lifeline_options = _options(lifeline, {"interval": 60.0, "rescue_after": 3600.0}, "lifeline")
+        self._pruner_options = _options(pruner, PRUNER_DEFAULTS, "pruner")
+        self._lifeline_options = _options(lifeline, LIFELINE_DEFAULTS, "lifeline")
         self._leadership = bool(self._queue_config) if leadership is None else leadership
         entries: list[CronEntry] = []
         if cron is not False:
@@ -187,39 +192,15 @@ class Oban:
 
     def _start_leader_work(self) -> None:
         leading = lambda: self.is_leader  # noqa: E731
-        self._loops = [Periodic("stager", self.stage_interval, self._stage, when=leading, first_delay=0.01)]
+        self._loops = [build_stager(self.engine, interval=self.stage_interval, limit=self.stage_limit, when=leading)]
         if self._pruner_options:
-            self._loops.append(Periodic("pruner", self._pruner_options["interval"], self._prune, when=leading))
+            self._loops.append(build_pruner(self.engine, **self._pruner_options, when=leading))
         if self._lifeline_options:
-            self._loops.append(
-                Periodic("lifeline", self._lifeline_options["interval"], self._rescue, when=leading, first_delay=1.0)
-            )
+            self._loops.append(build_lifeline(self.engine, **self._lifeline_options, when=leading))
         for loop in self._loops:
             loop.start()
         self._cron = Cron(self._cron_entries, self.enqueue_many, when=leading)
         self._cron.start()
-
-    async def _stage(self) -> None:
-        queues = await self.engine.stage_jobs(utcnow(), self.stage_limit)
-        if queues:
-            await self.engine.notify("insert", [{"queue": queue} for queue in queues])
-
-    async def _prune(self) -> None:
-        assert self._pruner_options is not None
-        before = utcnow() - timedelta(seconds=self._pruner_options["max_age"])
-        pruned = await self.engine.prune_jobs(before, self._pruner_options["limit"])
-        if pruned:
-            log.debug("pruned %d jobs", pruned)
-
-    async def _rescue(self) -> None:
-        assert self._lifeline_options is not None
-        now = utcnow()
-        rescued, discarded = await self.engine.rescue_jobs(
-            now - timedelta(seconds=self._lifeline_options["rescue_after"]), now
-        )
-        if rescued or discarded:
-            log.warning("lifeline rescued %d orphaned jobs and discarded %d", rescued, discarded)
-            await self.engine.notify("insert", [{"queue": queue} for queue in self._producers])
 
     def _start_producer(self, queue: str, limit: int, paused: bool) -> Producer:
         assert self._acker is not None
