@@ -142,6 +142,32 @@ async def oban_engine_factory(engine_name: str, tmp_path: Any) -> AsyncIterator[
 
 
 @pytest.fixture
+async def admin(engine_name: str, oban_engine_factory: EngineFactory) -> AsyncIterator[Any]:
+    """A plain connection of the test's own to its database, for looking behind the engine's back."""
+    from urllib.parse import urlparse
+
+    from tests import support
+
+    if engine_name == "postgres":
+        import asyncpg
+
+        conn = await asyncpg.connect(support.with_database(support.POSTGRES_DSN, support.POSTGRES_TEST_DATABASE))
+        try:
+            yield conn
+        finally:
+            await conn.close()
+    elif engine_name == "mysql":
+        database = urlparse(oban_engine_factory.dsn).path.lstrip("/")  # type: ignore[attr-defined]
+        conn = await support.mysql_connect(support.MYSQL_DSN, database)
+        try:
+            yield conn
+        finally:
+            conn.close()
+    else:
+        raise ValueError(f"no admin connection for {engine_name}")
+
+
+@pytest.fixture
 async def engine(oban_engine_factory: EngineFactory) -> Engine:
     """One installed engine on a fresh database."""
     return await oban_engine_factory()

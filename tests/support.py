@@ -33,6 +33,13 @@ async def mysql_connect(dsn: str, database: str | None = None) -> Any:
     )
 
 
+async def mysql_query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    """Run one statement on an asyncmy connection and return its rows."""
+    async with conn.cursor() as cursor:
+        await cursor.execute(sql, params)
+        return list(await cursor.fetchall())
+
+
 async def _ensure_postgres_database() -> None:
     import asyncpg
 

@@ -10,7 +10,7 @@ import pytest
 
 from oban import Job, JobState
 from oban._time import utcnow
-from tests.support import MYSQL_DSN, mysql_connect
+from tests.support import MYSQL_DSN, mysql_connect, mysql_query
 
 pytestmark = pytest.mark.engines("mysql")
 
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.engines("mysql")
 async def _query(factory: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
     conn = await mysql_connect(MYSQL_DSN, urlparse(factory.dsn).path.lstrip("/"))
     try:
-        async with conn.cursor() as cursor:
-            await cursor.execute(sql, params)
-            return list(await cursor.fetchall())
+        return await mysql_query(conn, sql, params)
     finally:
         conn.close()
 

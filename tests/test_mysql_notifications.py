@@ -7,31 +7,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 
 from oban import JobState, Oban, worker
-from tests.support import MYSQL_DSN, mysql_connect, wait_until
+from tests.support import mysql_query, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 pytestmark = pytest.mark.engines("mysql")
-
-
-@pytest.fixture
-async def admin(oban_engine_factory: Any) -> Any:
-    """A connection of our own to the test database."""
-    conn = await mysql_connect(MYSQL_DSN, urlparse(oban_engine_factory.dsn).path.lstrip("/"))
-    yield conn
-    conn.close()
-
-
-async def _query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-    async with conn.cursor() as cursor:
-        await cursor.execute(sql, params)
-        return list(await cursor.fetchall())
 
 
 async def _in_another_process(dsn: str, body: str) -> None:
@@ -75,8 +60,8 @@ async def test_a_row_that_commits_after_a_higher_id_is_still_delivered(oban_engi
     insert = "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', %s, 'elsewhere')"
     try:
         async with oban_engine_factory.transaction() as slow:
-            await _query(slow, insert, ('{"n": "first id, late commit"}',))
-            await _query(admin, insert, ('{"n": "second id, early commit"}',))
+            await mysql_query(slow, insert, ('{"n": "first id, late commit"}',))
+            await mysql_query(admin, insert, ('{"n": "second id, early commit"}',))
             await wait_until(lambda: len(heard) == 1, within=20)
         await wait_until(lambda: len(heard) == 2, within=20)
         assert [payload["n"] for _, payload in heard] == ["second id, early commit", "first id, late commit"]
@@ -87,11 +72,11 @@ async def test_a_row_that_commits_after_a_higher_id_is_still_delivered(oban_engi
 async def test_rows_written_before_listening_are_not_replayed(oban_engine_factory, admin):
     engine = await oban_engine_factory()
     insert = "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', %s, 'elsewhere')"
-    await _query(admin, insert, ('{"n": "old"}',))
+    await mysql_query(admin, insert, ('{"n": "old"}',))
     heard, handler = _recorder()
     await engine.listen(handler)
     try:
-        await _query(admin, insert, ('{"n": "new"}',))
+        await mysql_query(admin, insert, ('{"n": "new"}',))
         await wait_until(lambda: heard, within=20)
         await asyncio.sleep(10 * engine.poll_interval)
         assert heard == [("signal", {"n": "new"})]
@@ -114,7 +99,7 @@ async def test_this_process_hears_its_own_notification_once(oban_engine_factory)
 
 async def test_old_notification_rows_are_pruned(oban_engine_factory, admin):
     engine = await oban_engine_factory()
-    await _query(
+    await mysql_query(
         admin,
         "INSERT INTO oban_notifications (channel, payload, inserted_at) "
         "VALUES ('signal', '{}', UTC_TIMESTAMP(6) - INTERVAL 5 MINUTE)",
@@ -125,7 +110,7 @@ async def test_old_notification_rows_are_pruned(oban_engine_factory, admin):
         engine._poller._next_prune = 0.0  # prune on the next poll instead of in ten seconds
 
         async def pruned() -> bool:
-            return (await _query(admin, "SELECT COUNT(*) FROM oban_notifications"))[0][0] == 0
+            return (await mysql_query(admin, "SELECT COUNT(*) FROM oban_notifications"))[0][0] == 0
 
         await wait_until(pruned, within=20)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from asyncmy.errors import OperationalError
@@ -14,23 +13,9 @@ from oban import Job, JobState, Oban, worker
 from oban._time import utcnow
 from oban.engines.mysql import MySQLEngine
 from oban.engines.mysql.engine import _Transaction
-from tests.support import MYSQL_DSN, mysql_connect, wait_until
+from tests.support import mysql_query, wait_until
 
 pytestmark = pytest.mark.engines("mysql")
-
-
-@pytest.fixture
-async def admin(oban_engine_factory: Any) -> Any:
-    """A connection of our own to the test database, for locking rows and killing sessions."""
-    conn = await mysql_connect(MYSQL_DSN, urlparse(oban_engine_factory.dsn).path.lstrip("/"))
-    yield conn
-    conn.close()
-
-
-async def _query(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-    async with conn.cursor() as cursor:
-        await cursor.execute(sql, params)
-        return list(await cursor.fetchall())
 
 
 # Not faster: InnoDB refreshes information_schema.innodb_trx only after 0.1 s without reads.
@@ -38,7 +23,7 @@ LOCK_POLL = 0.15
 
 
 async def _lock_waiters(admin: Any) -> list[int]:
-    rows = await _query(
+    rows = await mysql_query(
         admin, "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
     )
     return [row[0] for row in rows]
@@ -49,11 +34,11 @@ async def test_a_deadlock_is_retried_transparently(oban_engine_factory, admin):
     a, b = await engine.insert_jobs([Job(worker="w.W", args={"n": n}) for n in range(2)])
     async with oban_engine_factory.transaction() as conn:
         # This transaction writes many rows, so InnoDB rolls back the engine's lighter one.
-        await _query(conn, "INSERT INTO oban_jobs (worker) VALUES " + ", ".join(["('w.Filler')"] * 100))
-        await _query(conn, "UPDATE oban_jobs SET priority = 2 WHERE id = %s", (b.id,))
+        await mysql_query(conn, "INSERT INTO oban_jobs (worker) VALUES " + ", ".join(["('w.Filler')"] * 100))
+        await mysql_query(conn, "UPDATE oban_jobs SET priority = 2 WHERE id = %s", (b.id,))
         cancel = asyncio.create_task(engine.cancel_jobs([a.id, b.id], utcnow()))  # locks a, then waits for b
         await wait_until(lambda: _lock_waiters(admin), within=30, interval=LOCK_POLL)
-        await _query(conn, "UPDATE oban_jobs SET priority = 3 WHERE id = %s", (a.id,))  # closes the cycle
+        await mysql_query(conn, "UPDATE oban_jobs SET priority = 3 WHERE id = %s", (a.id,))  # closes the cycle
     assert await cancel == (2, [])
     assert engine.stats["deadlock_retries"] >= 1
     assert (await engine.get_job(a.id)).state is JobState.CANCELLED
@@ -65,7 +50,7 @@ async def test_a_lock_wait_timeout_is_retried_transparently(oban_engine_factory)
     try:
         [job] = await base.insert_jobs([Job(worker="w.W")])
         async with oban_engine_factory.transaction() as conn:
-            await _query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
+            await mysql_query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
             cancel = asyncio.create_task(engine.cancel_jobs([job.id], utcnow()))
             await wait_until(lambda: engine.stats["lock_timeout_retries"] >= 1, within=30)
         assert await cancel == (1, [])
@@ -77,12 +62,12 @@ async def test_a_lock_wait_timeout_is_retried_transparently(oban_engine_factory)
 async def test_pooled_connections_killed_while_idle_are_replaced(oban_engine_factory, admin):
     engine = await oban_engine_factory()
     await asyncio.gather(*(engine.list_jobs() for _ in range(6)))
-    sessions = await _query(
+    sessions = await mysql_query(
         admin, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id != CONNECTION_ID()"
     )
     assert sessions
     for (session,) in sessions:
-        await _query(admin, f"KILL {int(session)}")
+        await mysql_query(admin, f"KILL {int(session)}")
     await asyncio.sleep(0.05)
     [job] = await engine.insert_jobs([Job(worker="w.W")])
     assert [claimed.id for claimed in await engine.fetch_jobs("default", 5, "node", utcnow())] == [job.id]
@@ -92,11 +77,11 @@ async def test_a_connection_killed_mid_transaction_is_retried_on_a_new_one(oban_
     engine = await oban_engine_factory()
     [job] = await engine.insert_jobs([Job(worker="w.W")])
     async with oban_engine_factory.transaction() as conn:
-        await _query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
+        await mysql_query(conn, "SELECT id FROM oban_jobs WHERE id = %s FOR UPDATE", (job.id,))
         cancel = asyncio.create_task(engine.cancel_jobs([job.id], utcnow()))
         await wait_until(lambda: _lock_waiters(admin), within=30, interval=LOCK_POLL)
         for session in await _lock_waiters(admin):
-            await _query(admin, f"KILL {int(session)}")
+            await mysql_query(admin, f"KILL {int(session)}")
         await wait_until(lambda: engine.stats["connection_retries"] >= 1, within=30)
     assert await cancel == (1, [])
     assert (await engine.get_job(job.id)).state is JobState.CANCELLED
@@ -167,9 +152,9 @@ async def test_the_notification_poller_survives_a_killed_connection(oban_engine_
     handler = lambda channel, payload: heard.append(payload)  # noqa: E731
     await engine.listen(handler)
     try:
-        await _query(admin, f"KILL {int(engine._poller._conn.thread_id())}")
+        await mysql_query(admin, f"KILL {int(engine._poller._conn.thread_id())}")
         await wait_until(lambda: engine.stats["notification_poll_failures"] >= 1, within=30)
-        await _query(
+        await mysql_query(
             admin,
             "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', '{\"n\": 1}', 'elsewhere')",
         )
@@ -198,17 +183,17 @@ async def test_a_running_node_loses_no_job_when_its_connections_are_killed(oban_
     async with oban:
         for _ in range(6):
             await wait_until(lambda: len(RUNS) > 0, within=30)
-            for (session,) in await _query(
+            for (session,) in await mysql_query(
                 admin, "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id != CONNECTION_ID()"
             ):
                 try:
-                    await _query(admin, f"KILL {int(session)}")
+                    await mysql_query(admin, f"KILL {int(session)}")
                 except Exception:  # the session ended on its own meanwhile
                     pass
             await asyncio.sleep(0.15)
 
         async def all_completed() -> bool:
-            rows = await _query(admin, "SELECT COUNT(*) FROM oban_jobs WHERE state = 'completed'")
+            rows = await mysql_query(admin, "SELECT COUNT(*) FROM oban_jobs WHERE state = 'completed'")
             return rows[0][0] == len(jobs)
 
         await wait_until(all_completed, within=60)

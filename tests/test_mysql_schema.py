@@ -13,7 +13,7 @@ from oban import Job, JobState
 from oban._time import utcnow
 from oban.engines.mysql import LATEST_VERSION, MySQLEngine
 from oban.engines.protocol import Ack
-from tests.support import MYSQL_DSN, mysql_connect
+from tests.support import MYSQL_DSN, mysql_connect, mysql_query
 
 pytestmark = pytest.mark.engines("mysql")
 
@@ -25,9 +25,7 @@ def _database(factory: Any) -> str:
 async def _query(factory: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
     conn = await mysql_connect(MYSQL_DSN, _database(factory))
     try:
-        async with conn.cursor() as cursor:
-            await cursor.execute(sql, params)
-            return list(await cursor.fetchall())
+        return await mysql_query(conn, sql, params)
     finally:
         conn.close()
 

@@ -24,16 +24,6 @@ pytestmark = pytest.mark.engines("postgres")
 
 
 @pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test database, for looking behind the engine's back."""
-    conn = await asyncpg.connect(TEST_DSN)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
 async def spare_prefix(admin: asyncpg.Connection) -> AsyncIterator[str]:
     """A second schema name in the same database, dropped afterwards."""
     prefix = f"t_{uuid.uuid4().hex[:12]}"

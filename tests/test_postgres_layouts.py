@@ -201,16 +201,6 @@ async def engine(oban_engine_factory: Any) -> PostgresEngine:
     return await oban_engine_factory()
 
 
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test database."""
-    conn = await asyncpg.connect(TEST_DSN)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
 # -- the whole conformance suite, minus migrations, on each layout as found ----------------------
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from oban import Job
@@ -62,16 +60,6 @@ NODE_SCRIPT = textwrap.dedent(
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test database."""
-    conn = await asyncpg.connect(TEST_DSN)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def _read_line(process: asyncio.subprocess.Process) -> str:

@@ -12,10 +12,8 @@ import gzip
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 
 from oban import Job
@@ -27,16 +25,6 @@ WORKER = "tests.workers.Noop"
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test database."""
-    conn = await asyncpg.connect(TEST_DSN)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 class Inbox:

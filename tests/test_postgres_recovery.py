@@ -35,16 +35,6 @@ pytestmark = pytest.mark.engines("postgres")
 
 
 @pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test database."""
-    conn = await asyncpg.connect(TEST_DSN)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
 async def marked_engine(engine: PostgresEngine) -> AsyncIterator[tuple[PostgresEngine, str]]:
     """An engine on the test's installed schema whose connections carry a unique name."""
     name = f"oban-test-{uuid.uuid4().hex[:8]}"

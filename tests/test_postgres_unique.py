@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -16,16 +15,6 @@ TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
 
 
 pytestmark = pytest.mark.engines("postgres")
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A plain connection to the test database."""
-    conn = await asyncpg.connect(TEST_DSN)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 def unique_job(**args: object) -> Job:
