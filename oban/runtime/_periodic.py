@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from .._tasks import cancel_and_wait
+
 log = logging.getLogger("oban.runtime")
 
 
@@ -47,13 +49,8 @@ class Periodic:
 
     async def stop(self) -> None:
         """Cancel the loop and wait for it to end."""
-        if self._task is not None:
-            task, self._task = self._task, None
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _loop(self) -> None:
         delay = self._first_delay

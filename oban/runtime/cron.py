@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from .._tasks import cancel_and_wait
 from .._time import utcnow
 from ..job import Job
 
@@ -140,13 +141,8 @@ class Cron:
 
     async def stop(self) -> None:
         """Stop evaluating."""
-        if self._task is not None:
-            task, self._task = self._task, None
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _loop(self) -> None:
         while True:

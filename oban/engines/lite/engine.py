@@ -26,6 +26,7 @@ from urllib.parse import unquote
 import aiosqlite
 
 from ... import _json
+from ..._tasks import cancel_and_wait
 from ..._time import from_iso, to_iso, utcnow
 from ...errors import SchemaError
 from ...job import UNIQ_KEY, Job, JobState, apply_replace
@@ -583,13 +584,8 @@ class LiteEngine:
             await self._stop_poller()
 
     async def _stop_poller(self) -> None:
-        if self._poller is not None:
-            poller, self._poller = self._poller, None
-            poller.cancel()
-            try:
-                await poller
-            except asyncio.CancelledError:
-                pass
+        poller, self._poller = self._poller, None
+        await cancel_and_wait(poller)
 
     async def _poll(self, cursor: int) -> None:
         """Deliver notifications other processes wrote; prune old ones now and then."""

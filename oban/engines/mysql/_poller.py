@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ... import _json
+from ..._tasks import cancel_and_wait
 
 log = logging.getLogger("oban.engines.mysql")
 
@@ -77,13 +78,8 @@ class NotificationPoller:
 
     async def stop(self) -> None:
         """Stop polling and close the connection."""
-        if self._task is not None:
-            task, self._task = self._task, None
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
         await self._disconnect()
 
     async def _run(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from ... import _json
+from ..._tasks import cancel_and_wait
 
 log = logging.getLogger("oban.engines.postgres.notifier")
 
@@ -154,12 +155,7 @@ class Listener:
     async def stop(self) -> None:
         """Stop listening and close the connection."""
         task, self._supervisor = self._supervisor, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         await self._drop()
 
     async def _open(self) -> Any:
