@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from .protocol import NotificationHandler
@@ -16,6 +20,18 @@ from .protocol import NotificationHandler
 log = logging.getLogger("oban.notifier")
 
 _listeners: dict[str, list[tuple[asyncio.AbstractEventLoop, NotificationHandler]]] = defaultdict(list)
+_tokens: dict[tuple[int, str], str] = {}
+
+
+def process_token(key: str) -> str:
+    """Names this process's writes to database ``key``, so its pollers skip what this hub delivered.
+
+    Keyed by pid too: a forked child is another process and needs its own token.
+    """
+    token_key = (os.getpid(), key)
+    if token_key not in _tokens:
+        _tokens[token_key] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    return _tokens[token_key]
 
 
 def subscribe(key: str, handler: NotificationHandler) -> None:
@@ -41,8 +57,14 @@ def publish(key: str, channel: str, payloads: list[dict[str, Any]]) -> None:
                 break
 
 
+def deliver(handlers: Iterable[NotificationHandler], channel: str, payload: dict[str, Any]) -> None:
+    """Call each handler; one that raises is logged and does not stop the others."""
+    for handler in list(handlers):
+        try:
+            handler(channel, payload)
+        except Exception:
+            log.exception("notification handler failed on %s: %r", channel, payload)
+
+
 def _deliver(handler: NotificationHandler, channel: str, payload: dict[str, Any]) -> None:
-    try:
-        handler(channel, payload)
-    except Exception:
-        log.exception("notification handler failed on %s: %r", channel, payload)
+    deliver((handler,), channel, payload)

@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import sqlite3
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,15 +40,6 @@ LATEST_VERSION = max(_MIGRATIONS)
 
 _Row = tuple[Any, ...]
 
-_process_tokens: dict[int, str] = {}
-
-
-def _process_token() -> str:
-    """Names this process in ``oban_notifications`` so its pollers skip what the hub delivered."""
-    pid = os.getpid()  # a forked child is another process and needs its own token
-    if pid not in _process_tokens:
-        _process_tokens[pid] = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:12]}"
-    return _process_tokens[pid]
 
 
 def _job_from_row(row: _Row) -> Job:
@@ -258,9 +247,10 @@ class LiteEngine:
             _local_hub.publish(self._hub_key, "insert", payloads)
         return inserted
 
-    @staticmethod
-    def _notification_rows(channel: str, payloads: Sequence[dict[str, Any]], now: datetime) -> list[tuple[Any, ...]]:
-        token, at = _process_token(), to_iso(now)
+    def _notification_rows(
+        self, channel: str, payloads: Sequence[dict[str, Any]], now: datetime
+    ) -> list[tuple[Any, ...]]:
+        token, at = _local_hub.process_token(self._hub_key), to_iso(now)
         return [(channel, _json.encode(payload, "payload"), token, at) for payload in payloads]
 
     @staticmethod
@@ -589,7 +579,7 @@ class LiteEngine:
 
     async def _poll(self, cursor: int) -> None:
         """Deliver notifications other processes wrote; prune old ones now and then."""
-        token = _process_token()
+        token = _local_hub.process_token(self._hub_key)
         last_prune = 0.0
         loop = asyncio.get_running_loop()
         while True:
@@ -608,8 +598,4 @@ class LiteEngine:
                 cursor = row_id
                 if sender == token:
                     continue  # the in-process hub delivered it already
-                for handler in list(self._handlers):
-                    try:
-                        handler(channel, _json.decode(payload))
-                    except Exception:
-                        log.exception("notification handler failed on %s", channel)
+                _local_hub.deliver(self._handlers, channel, _json.decode(payload))

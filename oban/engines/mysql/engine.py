@@ -14,11 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import random
 import re
-import socket
-import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -63,17 +60,6 @@ _INSERT_HEAD, _, _INSERT_VALUES = _Q["insert_job"].partition("VALUES")
 _INSERT_VALUES = _INSERT_VALUES.strip()
 _NOTIFY_HEAD, _, _NOTIFY_VALUES = _Q["insert_notification"].partition("VALUES")
 _NOTIFY_VALUES = _NOTIFY_VALUES.strip()
-
-_senders: dict[tuple[int, str], str] = {}
-
-
-def _sender(hub_key: str) -> str:
-    """Marks the notification rows this process wrote for ``hub_key`` (it delivers those itself)."""
-    key = (os.getpid(), hub_key)
-    if key not in _senders:
-        _senders[key] = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-    return _senders[key]
-
 
 def _naive(value: datetime) -> datetime:
     """What a DATETIME(6) column stores: UTC without a zone."""
@@ -513,7 +499,7 @@ class MySQLEngine:
         rows = self._insert_rows_for(jobs, now)
         if conn is not None:
             return await self._insert_in_user_transaction(conn, jobs, rows, now)
-        sender = _sender(self._hub_key)
+        sender = _local_hub.process_token(self._hub_key)
         attempted: list[Job] = []
 
         async def insert(cursor: Any) -> list[Job]:
@@ -982,7 +968,7 @@ class MySQLEngine:
             return
         _json.encode(payloads, "payloads")
         _local_hub.publish(self._hub_key, channel, payloads)
-        sender = _sender(self._hub_key)
+        sender = _local_hub.process_token(self._hub_key)
 
         notification = self._notification(channel, payloads, sender)
         assert notification is not None
@@ -1000,7 +986,7 @@ class MySQLEngine:
             if self._poller is not None:
                 return
             poller = NotificationPoller(
-                connect=self._connect_one, queries=_Q, sender=_sender(self._hub_key),
+                connect=self._connect_one, queries=_Q, sender=_local_hub.process_token(self._hub_key),
                 deliver=self._deliver, interval=self.poll_interval,
             )
             try:
@@ -1021,8 +1007,4 @@ class MySQLEngine:
             await poller.stop()
 
     def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
-        for handler in list(self._handlers):
-            try:
-                handler(channel, payload)
-            except Exception:
-                log.exception("notification handler failed on %s: %r", channel, payload)
+        _local_hub.deliver(self._handlers, channel, payload)

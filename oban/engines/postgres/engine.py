@@ -33,6 +33,7 @@ from ... import _json
 from ..._time import to_iso, utcnow
 from ...errors import SchemaError
 from ...job import UNIQ_KEY, Job, JobState, apply_replace
+from .._local_hub import deliver
 from .._sql import load_migrations, load_queries
 from ..protocol import CHANNELS, RESCUE_ERROR, Ack, NotificationHandler
 from ._notifications import Listener, channel_names, encode_payloads, listen_names
@@ -655,8 +656,4 @@ class PostgresEngine:
         return await asyncpg.connect(self._connect_dsn, **self._settings("oban notifier", pool=False))
 
     def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
-        for handler in list(self._handlers):
-            try:
-                handler(channel, payload)
-            except Exception:
-                log.exception("notification handler failed on %s: %r", channel, payload)
+        deliver(self._handlers, channel, payload)
