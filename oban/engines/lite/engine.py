@@ -29,6 +29,7 @@ from ..._time import from_iso, to_iso, utcnow
 from ...errors import SchemaError
 from ...job import UNIQ_KEY, Job, JobState, apply_replace
 from .. import _local_hub
+from .._rows import job_from_row
 from .._sql import load_migrations, load_queries, split_statements
 from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
 
@@ -43,16 +44,7 @@ _Row = tuple[Any, ...]
 
 
 def _job_from_row(row: _Row) -> Job:
-    loads = _json.decode
-    return Job._load(
-        id=row[0], state=row[1], queue=row[2], worker=row[3],
-        args=loads(row[4], {}), meta=loads(row[5], {}), tags=loads(row[6], []),
-        errors=loads(row[7], []), attempted_by=loads(row[8], []),
-        attempt=row[9], max_attempts=row[10], priority=row[11],
-        inserted_at=from_iso(row[12]), scheduled_at=from_iso(row[13]),
-        attempted_at=from_iso(row[14]), completed_at=from_iso(row[15]),
-        cancelled_at=from_iso(row[16]), discarded_at=from_iso(row[17]),
-    )
+    return job_from_row(row, from_iso)
 
 
 def _path_from(target: str) -> str:
