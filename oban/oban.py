@@ -374,7 +374,7 @@ class Oban:
 
         await self._ensure_ready()
         if worker is not None and not isinstance(worker, str):
-            worker = getattr(worker, "name", None) if hasattr(worker, "call_with") else worker_name(worker)
+            worker = worker_name(worker)
         states = None
         if state is not None:
             states = [JobState(state)] if isinstance(state, str) else [JobState(s) for s in state]

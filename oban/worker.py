@@ -22,7 +22,11 @@ _registry: dict[str, type] = {}
 
 
 def worker_name(target: type | Callable[..., Any]) -> str:
-    """The name stored in a job's ``worker`` column: ``module.QualName``."""
+    """The name stored in a job's ``worker`` column: ``module.QualName``.
+
+    Works for worker classes, functions and ``@job`` functions (which carry their function's
+    module and qualified name).
+    """
     return f"{target.__module__}.{target.__qualname__}"
 
 

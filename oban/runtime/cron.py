@@ -15,6 +15,7 @@ from croniter import croniter
 from .._tasks import cancel_and_wait
 from .._time import utcnow
 from ..job import Job
+from ..worker import worker_name
 
 log = logging.getLogger("oban.cron")
 
@@ -74,19 +75,13 @@ def parse_entry(spec: Any, timezone: str = "Etc/UTC") -> CronEntry:
     unknown = set(options) - _ENTRY_OPTIONS
     if unknown:
         raise ValueError(f"cron entry for {target!r} has unknown option(s) {sorted(unknown)!r}")
-    worker = target if isinstance(target, str) else _name_of(target)
+    worker = target if isinstance(target, str) else worker_name(target)
     defaults = dict(getattr(target, "_oban_options", {})) if not isinstance(target, str) else {}
     defaults.pop("unique", None)
     defaults.pop("replace", None)
     zone = options.pop("timezone", timezone)
     name = options.pop("name", "")
     return CronEntry(expr=expr, worker=worker, timezone=zone, name=name, options={**defaults, **options})
-
-
-def _name_of(target: Any) -> str:
-    from ..worker import worker_name
-
-    return getattr(target, "name", None) if hasattr(target, "call_with") else worker_name(target)
 
 
 def register_periodic(cron: str | Mapping[str, Any], worker_cls: type, *, name: str) -> None:

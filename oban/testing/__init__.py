@@ -20,15 +20,9 @@ import orjson
 
 from ..job import Job, JobState
 from ..oban import Oban
-from ..worker import worker_name
+from ..worker import JobFunction
 
 _ENQUEUED = [JobState.AVAILABLE, JobState.SCHEDULED]
-
-
-def _name(worker: Any) -> str | None:
-    if worker is None or isinstance(worker, str):
-        return worker
-    return getattr(worker, "name", None) if hasattr(worker, "call_with") else worker_name(worker)
 
 
 def _matches(job: Job, filters: Mapping[str, Any]) -> bool:
@@ -52,7 +46,7 @@ async def all_enqueued(
     unknown = set(fields) - {"args", "meta", "tags", "priority", "max_attempts", "state"}
     if unknown:
         raise ValueError(f"cannot match on field(s) {sorted(unknown)!r}")
-    jobs = await oban.list_jobs(worker=_name(worker), queue=queue, state=_ENQUEUED, limit=100_000)
+    jobs = await oban.list_jobs(worker=worker, queue=queue, state=_ENQUEUED, limit=100_000)
     return [job for job in jobs if _matches(job, fields)]
 
 
@@ -88,7 +82,7 @@ async def perform_job(worker: Any, args: Mapping[str, Any] | None = None, **opti
     Args pass through JSON first, as they would through the database, so a worker that relies on
     tuples or non-string keys fails here rather than in production.
     """
-    if hasattr(worker, "call_with"):
+    if isinstance(worker, JobFunction):
         job = worker.new(**dict(args or {}))
         instance_process = worker.call_with
     else:
