@@ -1,28 +1,70 @@
-"""JSON encoding with errors that name the field that could not be encoded."""
+"""JSON encoding that refuses what JSON or the databases cannot hold, naming the field at fault.
+
+orjson quietly writes ``NaN`` and ``Infinity`` as ``null``, and PostgreSQL cannot store the NUL
+character (``\\u0000``) in ``jsonb`` or ``text``; both are refused here, before anything is
+written, the same way on every engine. Dict keys must be strings, integers must fit 64 bits and
+nesting is capped (orjson's limit), so what is stored reads back exactly as it was given.
+"""
 
 from __future__ import annotations
 
+import math
+import reprlib
 from typing import Any
 
 import orjson
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS
+_shown = reprlib.Repr()
+_shown.maxlevel = 3
+_shown.maxstring = 80
+_shown.maxother = 80
+_shown.maxdict = 8
+_shown.maxlist = 8
+
+
+def show(value: Any) -> str:
+    """A short ``repr`` for error messages, safe on values nested too deep for ``repr``."""
+    return _shown.repr(value)
 
 
 def encode(value: Any, field: str) -> str:
-    """Encode ``value`` as JSON text or raise ``ValueError`` naming ``field``."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
-    except TypeError as error:
-        raise ValueError(f"{field} is not JSON-encodable ({error}): {value!r:.200}") from None
+    """Encode ``value`` as JSON text or raise ``ValueError`` naming ``field`` and the value."""
+    return encode_bytes(value, field).decode()
 
 
 def encode_bytes(value: Any, field: str) -> bytes:
     """Like :func:`encode`, returning bytes."""
     try:
-        return orjson.dumps(value, option=_OPTIONS)
-    except TypeError as error:
-        raise ValueError(f"{field} is not JSON-encodable ({error}): {value!r:.200}") from None
+        data = orjson.dumps(value)
+    except TypeError as error:  # orjson.JSONEncodeError
+        raise ValueError(f"{field} is not JSON-encodable ({error}): {show(value)}") from None
+    # NaN and infinities come out as null and NUL as \u0000: look closer only when either shows.
+    if b"null" in data or b"\\u0000" in data:
+        _refuse_lossy(value, field, field)
+    return data
+
+
+def canonical_bytes(value: Any, field: str) -> bytes:
+    """The encoding with every object's keys sorted: equal values give equal bytes."""
+    encode_bytes(value, field)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _refuse_lossy(value: Any, field: str, path: str) -> None:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{field} holds {value!r} at {path}, which JSON cannot represent")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{field} holds a NUL character (\\u0000) at {path}: {show(value)}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                raise ValueError(f"{field} has a key with a NUL character (\\u0000) at {path}: {show(key)}")
+            _refuse_lossy(item, field, f"{path}[{key!r}]")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_lossy(item, field, f"{path}[{index}]")
 
 
 def decode(text: str | bytes | None, default: Any = None) -> Any:

@@ -9,9 +9,11 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 
 from . import __version__
+from .engines._masking import dsn_secrets, scrub
 from .engines.protocol import Engine
 from .engines.registry import engine_from_dsn
 from .errors import ObanError
@@ -62,12 +64,28 @@ async def _schema(command: str, dsn: str | None, version: int | None) -> str:
         await engine.close()
 
 
-async def _start(args: argparse.Namespace) -> None:
-    for module in [m.strip() for item in args.imports for m in item.split(",") if m.strip()]:
+def import_modules(imports: Sequence[str], path: str) -> None:
+    """Import the ``--import`` modules with ``path`` (the project root) first on ``sys.path``.
+
+    A module that cannot be found is one clear line; a module that fails while importing shows
+    its traceback, since the fault is in that module's code.
+    """
+    root = os.path.abspath(path)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    for module in [m.strip() for item in imports for m in item.split(",") if m.strip()]:
         try:
             importlib.import_module(module)
-        except ImportError as error:
-            raise CLIError(f"--import {module!r} failed: {error}") from None
+        except Exception as error:
+            missing = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
+            if missing is not None and (module == missing or module.startswith(missing + ".")):
+                raise CLIError(f"--import {module!r} failed: no module named {missing!r} under {root}") from None
+            trace = traceback.format_exc().rstrip()
+            raise CLIError(f"--import {module!r} failed while importing it:\n{trace}") from None
+
+
+async def _start(args: argparse.Namespace) -> None:
+    import_modules(args.imports, args.path)
     engine = _build_engine(args.dsn)
     oban = Oban(
         engine, queues=parse_queues(args.queues), node=args.node, name=args.name,
@@ -102,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--queues", required=True, help="name:limit pairs, e.g. default:10,mailers:5")
     start.add_argument("--import", dest="imports", action="append", default=[],
                        help="module(s) defining workers to import first (repeatable, comma-separated)")
+    start.add_argument("--path", default=".",
+                       help="directory put first on sys.path before importing (default: the working directory)")
     start.add_argument("--node", default=None, help="node name (default: host.pid)")
     start.add_argument("--name", default="oban", help="instance name (default: oban)")
     start.add_argument("--grace", type=float, default=15.0, help="shutdown grace period in seconds (default 15)")
@@ -109,26 +129,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Scrub(logging.Filter):
+    """Replaces the DSN's secrets in every log record before it is written."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            record.msg = scrub(record.getMessage(), self._secrets)
+            record.args = None
+            if record.exc_info:
+                record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), self._secrets)
+                record.exc_info = None
+        return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    secrets = dsn_secrets(getattr(args, "dsn", None) or os.environ.get("OBAN_DSN") or "")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_Scrub(secrets))
+
+    def fail(text: str, status: int) -> int:
+        print(scrub(f"oban: {text}", secrets), file=sys.stderr)
+        return status
+
     try:
         if args.command == "version":
             print(f"oban {__version__}")
         elif args.command == "start":
             asyncio.run(_start(args))
         else:
-            print(asyncio.run(_schema(args.command, args.dsn, getattr(args, "version", None))))
+            print(scrub(asyncio.run(_schema(args.command, args.dsn, getattr(args, "version", None))), secrets))
     except CLIError as error:
-        print(f"oban: {error}", file=sys.stderr)
-        return 2
-    except (ObanError, OSError, ValueError) as error:
-        print(f"oban: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    except Exception as error:  # a driver's own error (bad host, refused login, ...)
-        print(f"oban: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error), 2)
+    except Exception as error:  # ours (ObanError, ValueError) or a driver's (bad host, refused login)
+        return fail(f"{type(error).__name__}: {error}", 1)
     return 0
 
 

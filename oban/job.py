@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -108,7 +108,11 @@ class UniqueOptions:
         return cls(period=period, fields=fields_, keys=keys, states=state_set, timestamp=timestamp)
 
     def key_for(self, job: Job) -> str:
-        """The hash two jobs share exactly when they are duplicates under these options."""
+        """The hash two jobs share exactly when they are duplicates under these options.
+
+        Values are compared as JSON with sorted keys, so ``{"a": 1, "b": 2}`` and
+        ``{"b": 2, "a": 1}`` (or args read back from a database that reorders keys) agree.
+        """
         parts: dict[str, Any] = {}
         for name in sorted(self.fields):
             value = getattr(job, name)
@@ -117,17 +121,23 @@ class UniqueOptions:
                 if self.keys is not None:
                     value = {k: value.get(k) for k in self.keys}
             parts[name] = value
-        text = _json.encode_bytes(parts, "unique fields")
+        text = _json.canonical_bytes(parts, "unique fields")
         return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+MAX_INT32 = 2**31 - 1
+"""The largest ``max_attempts`` (and ``attempt``) every engine's integer columns hold."""
 
 
 def _normalize_tags(tags: Iterable[Any]) -> list[str]:
     if isinstance(tags, str) or not isinstance(tags, Iterable):
-        raise ValueError(f"tags must be a list of strings, got {tags!r}")
+        raise ValueError(f"tags must be a list of strings, got {_json.show(tags)}")
     cleaned = set()
     for tag in tags:
         if not isinstance(tag, str):
-            raise ValueError(f"tags must be a list of strings, got element {tag!r}")
+            raise ValueError(f"tags must be a list of strings, got element {_json.show(tag)}")
+        if "\x00" in tag:
+            raise ValueError(f"tags must not contain NUL characters (\\u0000), got {tag!r}")
         tag = tag.strip().lower()
         if tag:
             cleaned.add(tag)
@@ -184,25 +194,39 @@ class Job:
                 self.state = JobState.SCHEDULED
 
     def _validate(self) -> None:
-        if not isinstance(self.worker, str) or not self.worker.strip():
-            raise ValueError(f"worker must be a non-blank string, got {self.worker!r}")
-        if not isinstance(self.queue, str) or not self.queue.strip():
-            raise ValueError(f"queue must be a non-blank string, got {self.queue!r}")
-        for name in ("queue", "worker"):
+        for name in ("worker", "queue"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be a non-blank string, got {_json.show(value)}")
             # Oban's PostgreSQL checks allow 1..127 characters; holding every engine to it keeps
             # a database portable between them.
-            if len(getattr(self, name)) > 127:
-                raise ValueError(f"{name} must be at most 127 characters, got {len(getattr(self, name))}")
-        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be an integer greater than 0, got {self.max_attempts!r}")
+            if len(value) > 127:
+                raise ValueError(f"{name} must be at most 127 characters, got {len(value)}: {_json.show(value)}")
+            if "\x00" in value:
+                raise ValueError(f"{name} must not contain NUL characters (\\u0000), got {value!r}")
+        if (
+            isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int)
+            or not 1 <= self.max_attempts <= MAX_INT32
+        ):
+            raise ValueError(
+                f"max_attempts must be an integer from 1 to {MAX_INT32}, got {_json.show(self.max_attempts)}"
+            )
+        if self.max_attempts < self.attempt:
+            raise ValueError(
+                f"max_attempts must be at least the job's attempt ({self.attempt}), got {self.max_attempts}"
+            )
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or not 0 <= self.priority <= 9:
-            raise ValueError(f"priority must be an integer from 0 to 9, got {self.priority!r}")
+            raise ValueError(f"priority must be an integer from 0 to 9, got {_json.show(self.priority)}")
         if not isinstance(self.args, dict):
-            raise ValueError(f"args must be a dict (a JSON object), got {self.args!r}")
+            raise ValueError(f"args must be a dict (a JSON object), got {_json.show(self.args)}")
         if not isinstance(self.meta, dict):
-            raise ValueError(f"meta must be a dict (a JSON object), got {self.meta!r}")
+            raise ValueError(f"meta must be a dict (a JSON object), got {_json.show(self.meta)}")
         if self.scheduled_at is not None and not isinstance(self.scheduled_at, datetime):
-            raise ValueError(f"scheduled_at must be a datetime, got {self.scheduled_at!r}")
+            raise ValueError(f"scheduled_at must be a datetime, got {_json.show(self.scheduled_at)}")
+        # Copies: a job never shares a dict with its caller, nor with a worker's defaults, so
+        # nothing done to one job (or by the engine) reaches another or the caller's values.
+        self.args = dict(self.args)
+        self.meta = dict(self.meta)
         self.tags = _normalize_tags(self.tags)
 
     @classmethod
@@ -268,6 +292,14 @@ class Job:
         return copy
 
     @property
+    def unique_key(self) -> str | None:
+        """The hash of what makes this job unique (``unique.key_for``), or ``None`` if it is not unique.
+
+        Engines store it as ``meta["uniq_key"]`` and look for duplicates by it.
+        """
+        return None if self.unique is None else self.unique.key_for(self)
+
+    @property
     def recorded(self) -> Any:
         """The value a worker returned in a ``Record``, or ``None``."""
         return self.meta.get("return") if self.meta.get("recorded") else None
@@ -322,6 +354,3 @@ def _parse_replace(value: Any) -> dict[JobState, tuple[str, ...]] | None:
             raise ValueError(f"replace names field(s) that cannot be replaced: {sorted(bad)!r}")
         parsed[state] = names
     return parsed
-
-
-ChangeSpec = Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]

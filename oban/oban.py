@@ -12,11 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from . import _engine_users
 from ._time import utcnow
 from .engines.lite import LiteEngine
 from .engines.protocol import Engine
 from .errors import InstanceNotFoundError, SchemaError
-from .job import UNIQ_KEY, Job, JobState, schedule_state
+from .job import Job, JobState, schedule_state
 from .runtime._periodic import Periodic
 from .runtime.acker import Acker
 from .runtime.cron import Cron, CronEntry, parse_entry, registered_entries
@@ -68,10 +69,15 @@ class Oban:
     connects on first use. ``start()`` (or ``async with``) runs the queues, leadership, staging,
     pruning, rescue and cron on this node; ``stop()`` shuts down gracefully.
 
+    Several instances may share one engine object: each holds it from first use until its
+    ``stop()``, and the last holder to stop closes it. An engine you also use directly is closed
+    the same way, and reconnects if you call it again afterwards.
+
     Options: ``name`` (registry name, default ``"oban"``), ``node`` (default host.pid),
     ``stage_interval`` (1 s; also how often idle queues poll), ``pruner`` (``max_age`` 60 s,
     ``interval`` 30 s, ``limit`` 10 000, or ``False``), ``lifeline`` (``interval`` 60 s,
-    ``rescue_after`` 3600 s, or ``False``), ``cron`` (a list of ``(expr, worker[, options])``),
+    ``rescue_after`` 3600 s, or ``False``), ``cron`` (a list of ``(expr, worker[, options])``,
+    ``True`` for only the workers declared with ``cron=``, or ``False`` for none),
     ``cron_timezone``, ``leadership`` (default: on when queues run), ``shutdown_grace_period``
     (15 s).
     """
@@ -106,7 +112,7 @@ class Oban:
         self._leadership = bool(self._queue_config) if leadership is None else leadership
         entries: list[CronEntry] = []
         if cron is not False:
-            entries = [parse_entry(spec, cron_timezone) for spec in (cron or ())]
+            entries = [parse_entry(spec, cron_timezone) for spec in (() if cron is None or cron is True else cron)]
             explicit = {entry.name for entry in entries}
             entries += [entry for entry in registered_entries() if entry.name not in explicit]
         self._cron_entries = entries
@@ -157,6 +163,7 @@ class Oban:
         if self._ready:
             return
         await self.engine.connect()
+        _engine_users.hold(self.engine, self)
         if await self.engine.schema_version() == 0:
             raise SchemaError(
                 f"the oban schema is not installed in {self.engine.dsn}; run: oban install --dsn {self.engine.dsn}"
@@ -220,10 +227,15 @@ class Oban:
         """
         async with self._lock:
             if not self._started:
-                await self.engine.close()
-                self._ready = False
+                await self._release_engine()
                 return
             await self._stop_runtime()
+
+    async def _release_engine(self) -> None:
+        """Close the engine unless another ``Oban`` still uses it."""
+        self._ready = False
+        if _engine_users.release(self.engine, self):
+            await self.engine.close()
 
     async def _stop_runtime(self) -> None:
         try:
@@ -257,8 +269,7 @@ class Oban:
                 self._acker = None
                 self._leader = None
                 self._started = False
-                self._ready = False
-                await self.engine.close()
+                await self._release_engine()
 
     async def __aenter__(self) -> Oban:
         return await self.start()
@@ -351,8 +362,6 @@ class Oban:
         for job in flat:
             if not isinstance(job, Job):
                 raise ValueError(f"enqueue_many takes Job objects, got {job!r}")
-            if job.unique is not None:
-                job.meta[UNIQ_KEY] = job.unique.key_for(job)
         if not flat:
             return []
         await self._ensure_ready()
@@ -491,14 +500,14 @@ class Oban:
     ) -> dict[str, int]:
         """Run every available job of ``queue`` here and now, until none is left; count outcomes.
 
-        Meant for tests: no queue needs to be running. ``with_scheduled`` first makes scheduled
-        and retryable jobs due (retries it produces are not run again in the same drain).
+        Meant for tests: no queue needs to be running. ``with_scheduled`` first makes this queue's
+        scheduled and retryable jobs due (retries it produces are not run again in the same drain).
         """
         await self._ensure_ready()
         outcomes: Counter[str] = Counter()
         while True:
             if with_scheduled:
-                await self.engine.stage_jobs(utcnow() + timedelta(days=36500), 1_000_000)
+                await self.engine.stage_jobs(utcnow() + timedelta(days=36500), 1_000_000, queue)
                 with_scheduled = False
             jobs = await self.engine.fetch_jobs(queue, limit, self.node, utcnow())
             if not jobs:

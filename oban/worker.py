@@ -36,34 +36,35 @@ def register_worker(cls: type, name: str | None = None) -> None:
 
 
 def resolve_worker(name: str) -> type:
-    """The worker class for a job's ``worker`` string, importing its module when needed.
+    """The registered worker for a job's ``worker`` string, importing its module when needed.
 
-    Raises ``WorkerNotFoundError`` naming the worker when it cannot be found.
+    Only workers made with ``@worker`` or ``@job`` run: importing the module named by the
+    string runs its decorators, and a class that was never decorated is not a worker even if
+    it has a ``process`` method. Raises ``WorkerNotFoundError`` naming the worker otherwise.
     """
     found = _registry.get(name)
     if found is not None:
         return found
     parts = name.split(".")
-    # Try the longest importable module prefix, then walk the remaining attributes.
+    # Import the longest importable module prefix; its decorators register its workers.
     for split in range(len(parts) - 1, 0, -1):
-        module_name, attr_path = ".".join(parts[:split]), parts[split:]
+        module_name = ".".join(parts[:split])
         try:
-            target: Any = importlib.import_module(module_name)
-        except ImportError:
+            importlib.import_module(module_name)
+        except ImportError as error:
+            if error.name is not None and not module_name.startswith(error.name):
+                raise WorkerNotFoundError(
+                    f"worker {name!r} could not be loaded: importing {module_name!r} failed: {error}"
+                ) from error
             continue
-        found = _registry.get(name)
-        if found is not None:  # importing the module ran its decorators
-            return found
-        try:
-            for attr in attr_path:
-                target = getattr(target, attr)
-        except AttributeError:
-            break
-        if inspect.isclass(target) and callable(getattr(target, "process", None)):
-            register_worker(target, name)
-            return target
         break
-    raise WorkerNotFoundError(f"worker {name!r} could not be found: no class with a process method by that name")
+    found = _registry.get(name)
+    if found is not None:
+        return found
+    raise WorkerNotFoundError(
+        f"worker {name!r} could not be found: no class or function by that name was registered "
+        "with @worker or @job (is its module imported, e.g. with oban start --import?)"
+    )
 
 
 def _split_options(options: dict[str, Any], where: str) -> None:
@@ -114,7 +115,7 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
         if cron is not None:
             from .runtime.cron import register_periodic
 
-            register_periodic(cron, cls, name=worker_name(cls))
+            register_periodic(cron, name=worker_name(cls), options=defaults)
         return cls
 
     return decorate
@@ -128,6 +129,7 @@ class JobFunction:
         self.name = worker_name(func)
         self._oban = oban
         self._options = options
+        self._oban_options = options  # the job defaults, as on a worker class (cron reads them)
         self._signature = inspect.signature(func)
         self.__doc__ = func.__doc__
         self.__name__ = func.__name__
@@ -190,7 +192,7 @@ def job(
         if cron is not None:
             from .runtime.cron import register_periodic
 
-            register_periodic(cron, worker_cls, name=target.name)
+            register_periodic(cron, name=target.name, options=target._oban_options)
         return target
 
     return decorate

@@ -401,7 +401,7 @@ def test_workers_declared_with_cron_join_every_oban_unless_cron_is_off():
     try:
         [entry] = [e for e in Oban(LiteEngine(":memory:"))._cron_entries if e.name.endswith(".LeapDayReport")]
         assert (entry.expr, entry.timezone, entry.options["queue"]) == ("0 0 29 2 *", "Europe/Paris", "reports")
-        assert entry.build_job().meta["cron_tz"] == "Europe/Paris"
+        assert entry.build_job(utcnow()).meta["cron_tz"] == "Europe/Paris"
         assert Oban(LiteEngine(":memory:"), cron=False)._cron_entries == []
     finally:
         cron_module._registered[:] = [e for e in cron_module._registered if "LeapDayReport" not in e.name]

@@ -1,4 +1,5 @@
-"""Building jobs from rows selected in the column order every engine's queries use."""
+"""Building jobs from rows selected in the column order every engine's queries use, and the
+values an insert stores."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import _json
-from ..job import Job
+from ..job import UNIQ_KEY, Job
 
 
 def job_from_row(row: Sequence[Any], timestamp: Callable[[Any], datetime | None]) -> Job:
@@ -27,3 +28,23 @@ def job_from_row(row: Sequence[Any], timestamp: Callable[[Any], datetime | None]
         attempted_at=timestamp(row[14]), completed_at=timestamp(row[15]),
         cancelled_at=timestamp(row[16]), discarded_at=timestamp(row[17]),
     )
+
+
+def insert_meta(job: Job) -> tuple[dict[str, Any], str | None]:
+    """The ``meta`` to store for a new job, and its unique key (``None`` unless ``job.unique``).
+
+    A unique job's key goes into the stored meta under ``uniq_key``; the job itself is not changed.
+    """
+    key = job.unique_key
+    return (job.meta, None) if key is None else ({**job.meta, UNIQ_KEY: key}, key)
+
+
+def inserted_job(job: Job, job_id: int, inserted_at: datetime, scheduled_at: datetime, meta: dict[str, Any]) -> Job:
+    """The job as stored: a copy of ``job`` with its id, timestamps and stored meta; ``job`` is untouched."""
+    stored = job._copy()
+    stored.id = job_id
+    stored.inserted_at = inserted_at
+    stored.scheduled_at = scheduled_at
+    stored.meta = meta
+    stored.conflict = False
+    return stored

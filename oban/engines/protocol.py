@@ -132,10 +132,11 @@ class Engine(Protocol):
         raises, nothing is written. Missing ids are skipped.
         """
 
-    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
-        """Make up to ``limit`` scheduled/retryable jobs due by ``now`` available.
+    async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
+        """Make up to ``limit`` scheduled/retryable jobs due by ``now`` available (only ``queue``'s
+        when given).
 
-        Returns the distinct queues that gained jobs.
+        Returns the distinct queues that gained jobs, each once.
         """
 
     async def prune_jobs(self, before: datetime, limit: int) -> int:

@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import UnknownEngineError
+from ._masking import mask_dsn
 from .protocol import Engine
 
 _BUILTIN = {
@@ -55,7 +56,7 @@ def engine_from_dsn(dsn: str, **options: Any) -> Engine:
     with no scheme.
     """
     if not isinstance(dsn, str) or "://" not in dsn:
-        raise ValueError(f"dsn must look like scheme://..., got {dsn!r}")
+        raise ValueError(f"dsn must look like scheme://..., got {mask_dsn(dsn)!r}")
     scheme = dsn.split("://", 1)[0].lower()
     base_scheme = scheme.split("+", 1)[0]
     if base_scheme in _extra:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from ..worker import worker_name
 
 log = logging.getLogger("oban.cron")
 
+_MAX_CATCH_UP = 60
 _ENTRY_OPTIONS = frozenset({"args", "queue", "priority", "max_attempts", "tags", "meta", "name", "timezone"})
 
 
@@ -47,21 +48,40 @@ class CronEntry:
         local = at.astimezone(ZoneInfo(self.timezone)).replace(second=0, microsecond=0)
         return bool(croniter.match(self.expr, local))
 
-    def build_job(self) -> Job:
-        """The job this entry inserts, marked with Oban's cron meta keys and unique per minute."""
+    def build_job(self, at: datetime) -> Job:
+        """The job this entry inserts for the minute ``at`` falls in, with Oban's cron meta keys.
+
+        It is unique per entry and scheduled minute (``meta["cron_at"]``), in every state and
+        for good, so each minute inserts exactly one job however many nodes evaluate it, and a
+        late evaluation never swallows the next minute's run.
+        """
         options = dict(self.options)
+        minute = at.astimezone(UTC).replace(second=0, microsecond=0)
         meta = {
             **options.pop("meta", {}),
             "cron": True, "cron_expr": self.expr, "cron_tz": self.timezone, "cron_name": self.name,
+            "cron_at": minute.strftime("%Y-%m-%dT%H:%M:00Z"),
         }
         return Job(
             worker=self.worker, meta=meta,
-            unique={"period": 59, "fields": ["worker", "queue", "meta"], "keys": ["cron_name"]},
+            unique={
+                "period": None, "states": "all", "fields": ["worker", "queue", "meta"],
+                "keys": ["cron_name", "cron_at"],
+            },
             **options,
         )
 
 
 _registered: list[CronEntry] = []
+
+
+def _cron_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A worker's job options as a cron entry uses them: cron brings its own uniqueness and
+    schedule."""
+    return {
+        key: value for key, value in options.items()
+        if key not in ("unique", "replace", "scheduled_at", "schedule_in")
+    }
 
 
 def parse_entry(spec: Any, timezone: str = "Etc/UTC") -> CronEntry:
@@ -76,24 +96,20 @@ def parse_entry(spec: Any, timezone: str = "Etc/UTC") -> CronEntry:
     if unknown:
         raise ValueError(f"cron entry for {target!r} has unknown option(s) {sorted(unknown)!r}")
     worker = target if isinstance(target, str) else worker_name(target)
-    defaults = dict(getattr(target, "_oban_options", {})) if not isinstance(target, str) else {}
-    defaults.pop("unique", None)
-    defaults.pop("replace", None)
+    defaults = {} if isinstance(target, str) else _cron_options(getattr(target, "_oban_options", {}))
     zone = options.pop("timezone", timezone)
     name = options.pop("name", "")
     return CronEntry(expr=expr, worker=worker, timezone=zone, name=name, options={**defaults, **options})
 
 
-def register_periodic(cron: str | Mapping[str, Any], worker_cls: type, *, name: str) -> None:
-    """Record a worker declared with ``cron=``; every ``Oban`` with cron enabled schedules it."""
+def register_periodic(cron: str | Mapping[str, Any], *, name: str, options: Mapping[str, Any]) -> None:
+    """Record a worker (or ``@job`` function) declared with ``cron=``; every ``Oban`` with cron
+    enabled schedules it, inserting jobs with the worker's own ``options``."""
     if isinstance(cron, str):
         expr, zone = cron, "Etc/UTC"
     else:
         expr, zone = cron["expr"], cron.get("timezone", "Etc/UTC")
-    options = dict(getattr(worker_cls, "_oban_options", {}))
-    options.pop("unique", None)
-    options.pop("replace", None)
-    entry = CronEntry(expr=expr, worker=name, timezone=zone, options=options)
+    entry = CronEntry(expr=expr, worker=name, timezone=zone, options=_cron_options(options))
     _registered[:] = [e for e in _registered if e.name != entry.name]
     _registered.append(entry)
 
@@ -124,7 +140,7 @@ class Cron:
 
     async def evaluate(self, at: datetime) -> list[Job]:
         """Insert the jobs of every entry due in the minute of ``at``; return what was stored."""
-        due = [entry.build_job() for entry in self.entries if entry.is_due(at)]
+        due = [entry.build_job(at) for entry in self.entries if entry.is_due(at)]
         if not due:
             return []
         return await self._insert(due)
@@ -140,17 +156,26 @@ class Cron:
         await cancel_and_wait(task)
 
     async def _loop(self) -> None:
+        # Every minute boundary is evaluated once, even when the loop wakes late (a busy event
+        # loop, a suspended host): minutes missed meanwhile are caught up, up to an hour of them.
+        last = utcnow().replace(second=0, microsecond=0)
         while True:
             now = utcnow()
             next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
             await asyncio.sleep((next_minute - now).total_seconds() + 0.001)
+            current = utcnow().replace(second=0, microsecond=0)
+            minutes = []
+            while last < current:
+                last += timedelta(minutes=1)
+                minutes.append(last)
             if not self._when():
                 continue
-            try:
-                inserted = await self.evaluate(next_minute)
-            except Exception as error:
-                log.warning("inserting cron jobs for %s failed: %r", next_minute.isoformat(), error)
-                continue
-            for job in inserted:
-                if not job.conflict:
-                    log.debug("cron inserted job %s for %s", job.id, job.meta.get("cron_name"))
+            for minute in minutes[-_MAX_CATCH_UP:]:
+                try:
+                    inserted = await self.evaluate(minute)
+                except Exception as error:
+                    log.warning("inserting cron jobs for %s failed: %r", minute.isoformat(), error)
+                    continue
+                for job in inserted:
+                    if not job.conflict:
+                        log.debug("cron inserted job %s for %s", job.id, job.meta.get("cron_name"))

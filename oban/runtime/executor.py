@@ -22,7 +22,13 @@ log = logging.getLogger("oban.executor")
 
 def format_error(error: BaseException) -> str:
     """The error text stored in ``errors``: the exception and its traceback."""
-    return "".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip()
+    return _storable("".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip())
+
+
+def _storable(text: str) -> str:
+    # A NUL character cannot be stored by every database (PostgreSQL refuses it in jsonb), and
+    # an error that cannot be written would leave its job executing: spell it out instead.
+    return text.replace("\x00", "\\x00")
 
 
 async def _call_process(instance: Any, job: Job, threads: Executor | None) -> Any:
@@ -76,7 +82,7 @@ def outcome_ack(job: Job, result: Any) -> Ack:
             scheduled_at=now + timedelta(seconds=result.seconds), meta={"snoozed": snoozed},
         )
     if isinstance(result, Cancel):
-        error = {"at": to_iso(now), "attempt": job.attempt, "error": f"cancelled: {result.reason}"}
+        error = {"at": to_iso(now), "attempt": job.attempt, "error": _storable(f"cancelled: {result.reason}")}
         return Ack(job.id, job.attempt, JobState.CANCELLED, now, error=error)
     if isinstance(result, Record):
         return Ack(job.id, job.attempt, JobState.COMPLETED, now, meta={"recorded": True, "return": result.value})

@@ -163,8 +163,16 @@ class Producer:
         demand = self.limit - len(self._running)
         if demand <= 0:
             return
-        jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow())
-        self._more = len(jobs) >= demand
+        # Cleared before the claim, not after: an insert heard while the claim is in flight sets
+        # it again (wake), so its jobs are looked for at once instead of at the next poll.
+        self._more = False
+        try:
+            jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow())
+        except BaseException:
+            self._more = True
+            raise
+        if len(jobs) >= demand:
+            self._more = True
         for job in jobs:
             assert job.id is not None
             task = asyncio.create_task(self._run(job), name=f"oban-job-{job.id}")

@@ -16,8 +16,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
+from .. import _json
 from ..job import Job, JobState
 from ..oban import Oban
 from ..worker import JobFunction
@@ -90,7 +89,7 @@ async def perform_job(worker: Any, args: Mapping[str, Any] | None = None, **opti
             raise TypeError(f"{worker!r} is not a worker: decorate a class with process(self, job) with @worker")
         job = worker.new(dict(args or {}), **options)
         instance_process = worker().process
-    job.args = orjson.loads(orjson.dumps(job.args, option=orjson.OPT_NON_STR_KEYS))
+    job.args = _json.decode(_json.encode(job.args, "args"))
     job.attempt = max(job.attempt, 1)
     job.state = JobState.EXECUTING
     if inspect.iscoroutinefunction(instance_process):

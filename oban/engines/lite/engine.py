@@ -27,9 +27,9 @@ from ... import _json
 from ..._tasks import cancel_and_wait
 from ..._time import from_iso, to_iso, utcnow
 from ...errors import SchemaError
-from ...job import UNIQ_KEY, Job, JobState, apply_replace
+from ...job import Job, JobState, apply_replace
 from .. import _local_hub
-from .._rows import job_from_row
+from .._rows import insert_meta, inserted_job, job_from_row
 from .._sql import load_migrations, load_queries, split_statements
 from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
 
@@ -229,11 +229,12 @@ class LiteEngine:
             return []
         now = utcnow()
         now_text = to_iso(now)
-        rows = [self._insert_row(job, now_text) for job in jobs]
+        prepared = [insert_meta(job) for job in jobs]
+        rows = [self._insert_row(job, meta, now_text) for job, (meta, _) in zip(jobs, prepared, strict=True)]
         if conn is not None:
-            inserted = await self._insert_in_user_transaction(conn, jobs, rows, now)
+            inserted = await self._insert_in_user_transaction(conn, jobs, prepared, rows, now)
         else:
-            inserted = await self._run(self._insert_sync, jobs, rows, now)
+            inserted = await self._run(self._insert_sync, jobs, prepared, rows, now)
         payloads = insert_payloads(inserted)
         if payloads:
             _local_hub.publish(self._hub_key, "insert", payloads)
@@ -246,27 +247,27 @@ class LiteEngine:
         return [(channel, _json.encode(payload, "payload"), token, at) for payload in payloads]
 
     @staticmethod
-    def _insert_row(job: Job, now_text: str) -> tuple[Any, ...]:
+    def _insert_row(job: Job, meta: dict[str, Any], now_text: str) -> tuple[Any, ...]:
         scheduled = to_iso(job.scheduled_at) if job.scheduled_at is not None else now_text
         return (
             job.state.value, job.queue, job.worker,
-            _json.encode(job.args, "args"), _json.encode(job.meta, "meta"),
+            _json.encode(job.args, "args"), _json.encode(meta, "meta"),
             _json.encode(job.tags, "tags"),
             job.max_attempts, job.priority, now_text, scheduled,
         )
 
     @staticmethod
-    def _apply_inserted(job: Job, row: tuple[Any, ...], job_id: int) -> Job:
-        job.id = job_id
-        job.inserted_at = from_iso(row[8])
-        job.scheduled_at = from_iso(row[9])
-        return job
+    def _stored(job: Job, meta: dict[str, Any], row: tuple[Any, ...], job_id: int) -> Job:
+        inserted_at, scheduled_at = from_iso(row[8]), from_iso(row[9])
+        assert inserted_at is not None and scheduled_at is not None
+        return inserted_job(job, job_id, inserted_at, scheduled_at, meta)
 
     def _insert_sync(
-        self, db: sqlite3.Connection, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+        self, db: sqlite3.Connection, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]], now: datetime,
     ) -> list[Job]:
         def work() -> list[Job]:
-            inserted = self._insert_all(db.execute, db.executemany, jobs, rows, now)
+            inserted = self._insert_all(db.execute, db.executemany, jobs, prepared, rows, now)
             notifications = self._notification_rows("insert", insert_payloads(inserted), now)
             db.executemany(_Q["insert_notification"], notifications)
             return inserted
@@ -274,10 +275,10 @@ class LiteEngine:
         return _in_write_transaction(db, work)
 
     def _insert_all(
-        self, execute: Callable[..., Any], executemany: Callable[..., Any],
-        jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime,
+        self, execute: Callable[..., Any], executemany: Callable[..., Any], jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]], rows: list[tuple[Any, ...]], now: datetime,
     ) -> list[Job]:
-        results: list[Job] = []
+        results: list[Job] = list(jobs)
         pending: list[int] = []
 
         def flush() -> None:
@@ -288,39 +289,39 @@ class LiteEngine:
             # One write transaction holds the lock, so rowids of one executemany are consecutive.
             first = last - len(pending) + 1
             for offset, index in enumerate(pending):
-                results[index] = self._apply_inserted(jobs[index], rows[index], first + offset)
+                results[index] = self._stored(jobs[index], prepared[index][0], rows[index], first + offset)
             pending.clear()
 
         for index, job in enumerate(jobs):
-            results.append(job)
-            if job.unique is None:
+            meta, key = prepared[index]
+            if key is None:
                 pending.append(index)
                 continue
             flush()
-            existing = self._find_unique(execute, job, now)
+            existing = self._find_unique(execute, job, key, now)
             if existing is None:
                 execute(_Q["insert_job"], rows[index])
                 job_id = execute("SELECT last_insert_rowid()").fetchone()[0]
-                results[index] = self._apply_inserted(job, rows[index], job_id)
+                results[index] = self._stored(job, meta, rows[index], job_id)
             else:
                 results[index] = self._replace(execute, existing, job, now)
         flush()
         return results
 
     @staticmethod
-    def _find_unique(execute: Callable[..., Any], job: Job, now: datetime) -> Job | None:
+    def _unique_params(job: Job, key: str, now: datetime) -> dict[str, Any]:
         unique = job.unique
         assert unique is not None
-        since = None if unique.period is None else to_iso(now - timedelta(seconds=unique.period))
-        row = execute(
-            _Q["find_unique"],
-            {
-                "key": job.meta.get(UNIQ_KEY),
-                "states": _json.encode(sorted(s.value for s in unique.states), "unique.states"),
-                "since": since,
-                "timestamp": unique.timestamp,
-            },
-        ).fetchone()
+        return {
+            "key": key,
+            "states": _json.encode(sorted(s.value for s in unique.states), "unique.states"),
+            "since": None if unique.period is None else to_iso(now - timedelta(seconds=unique.period)),
+            "timestamp": unique.timestamp,
+        }
+
+    @staticmethod
+    def _find_unique(execute: Callable[..., Any], job: Job, key: str, now: datetime) -> Job | None:
+        row = execute(_Q["find_unique"], LiteEngine._unique_params(job, key, now)).fetchone()
         return None if row is None else _job_from_row(row)
 
     @staticmethod
@@ -331,24 +332,17 @@ class LiteEngine:
         return existing
 
     async def _insert_in_user_transaction(
-        self, conn: aiosqlite.Connection, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+        self, conn: aiosqlite.Connection, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]], now: datetime,
     ) -> list[Job]:
         if not isinstance(conn, aiosqlite.Connection):
             raise TypeError(f"conn must be an aiosqlite.Connection for LiteEngine, got {type(conn).__name__}")
         # The caller's transaction is async; run each statement through their connection.
         results: list[Job] = []
         for index, job in enumerate(jobs):
-            if job.unique is not None:
-                cursor = await conn.execute(
-                    _Q["find_unique"],
-                    {
-                        "key": job.meta.get(UNIQ_KEY),
-                        "states": _json.encode(sorted(s.value for s in job.unique.states), "unique.states"),
-                        "since": None if job.unique.period is None
-                        else to_iso(now - timedelta(seconds=job.unique.period)),
-                        "timestamp": job.unique.timestamp,
-                    },
-                )
+            meta, key = prepared[index]
+            if key is not None:
+                cursor = await conn.execute(_Q["find_unique"], self._unique_params(job, key, now))
                 row = await cursor.fetchone()
                 if row is not None:
                     statements: list[tuple[str, Any]] = []
@@ -360,7 +354,8 @@ class LiteEngine:
                     results.append(existing)
                     continue
             cursor = await conn.execute(_Q["insert_job"], rows[index])
-            results.append(self._apply_inserted(job, rows[index], cursor.lastrowid))
+            assert cursor.lastrowid is not None
+            results.append(self._stored(job, meta, rows[index], cursor.lastrowid))
         notifications = self._notification_rows("insert", insert_payloads(results), now)
         if notifications:
             await conn.executemany(_Q["insert_notification"], notifications)
@@ -392,15 +387,26 @@ class LiteEngine:
                 "at": to_iso(ack.at),
                 "scheduled_at": to_iso(ack.scheduled_at) if ack.scheduled_at else None,
                 "error": _json.encode(ack.error, "error") if ack.error is not None else None,
-                "meta": _json.encode(ack.meta, "meta") if ack.meta else None,
+                "meta": None,
             }
             for ack in acks
         ]
+        metas = [ack.meta for ack in acks]
+        for meta in metas:
+            if meta:
+                _json.encode(meta, "meta")  # refuse a bad value before anything is written
 
         def ack(db: sqlite3.Connection) -> list[int]:
             def work() -> list[int]:
                 changed = []
-                for row in params:
+                for row, meta in zip(params, metas, strict=True):
+                    if meta:
+                        # Ack meta replaces whole top-level keys, nulls included; SQLite's
+                        # json_patch would merge nested objects and drop nulls, so merge here.
+                        found = db.execute(_Q["executing_meta"], row).fetchone()
+                        if found is None:
+                            continue
+                        row["meta"] = _json.encode({**_json.decode(found[0], {}), **meta}, "meta")
                     if db.execute(_Q["ack_job"], row).rowcount:
                         changed.append(row["id"])
                 return changed
@@ -495,8 +501,8 @@ class LiteEngine:
 
     # -- maintenance ---------------------------------------------------------------------------
 
-    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
-        params = {"now": to_iso(now), "limit": limit}
+    async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
+        params = {"now": to_iso(now), "limit": limit, "queue": queue}
 
         def stage(db: sqlite3.Connection) -> list[str]:
             rows = _in_write_transaction(db, lambda: db.execute(_Q["stage_jobs"], params).fetchall())

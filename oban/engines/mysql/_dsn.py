@@ -5,7 +5,9 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .._masking import mask_dsn
 
 SCHEMES = ("mysql", "mariadb", "mysql+asyncmy", "mariadb+asyncmy")
 
@@ -52,17 +54,19 @@ class Target:
 def parse(dsn: str) -> Target:
     """Parse ``mysql://user:password@host:port/database?option=value``; raise ``ValueError`` naming the problem."""
     if not isinstance(dsn, str) or "://" not in dsn:
-        raise ValueError(f"MySQLEngine needs a DSN like mysql://user:password@host:3306/database, got {dsn!r}")
+        raise ValueError(
+            f"MySQLEngine needs a DSN like mysql://user:password@host:3306/database, got {mask_dsn(dsn)!r}"
+        )
     parts = urlsplit(dsn)
     if parts.scheme.lower() not in SCHEMES:
-        raise ValueError(f"MySQLEngine needs a mysql:// or mariadb:// DSN, got {parts.scheme!r} in {mask(dsn)!r}")
+        raise ValueError(f"MySQLEngine needs a mysql:// or mariadb:// DSN, got {parts.scheme!r} in {mask_dsn(dsn)!r}")
     database = unquote(parts.path.lstrip("/"))
     if not database or "/" in database:
-        raise ValueError(f"the DSN must name one database, e.g. mysql://root@127.0.0.1/app, got {mask(dsn)!r}")
+        raise ValueError(f"the DSN must name one database, e.g. mysql://root@127.0.0.1/app, got {mask_dsn(dsn)!r}")
     try:
         port = parts.port or 3306
     except ValueError:
-        raise ValueError(f"the DSN has an invalid port: {mask(dsn)!r}") from None
+        raise ValueError(f"the DSN has an invalid port: {mask_dsn(dsn)!r}") from None
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     unknown = set(query) - set(ENGINE_OPTIONS) - set(_CONNECTION_OPTIONS)
     if unknown:
@@ -92,18 +96,3 @@ def _ssl_context(query: dict[str, str]) -> ssl.SSLContext | None:
     if wanted in ("true", "1") or query.get("ssl_ca"):
         return ssl.create_default_context(cafile=query.get("ssl_ca") or None)
     return None
-
-
-def mask(dsn: str) -> str:
-    """The DSN with its password replaced by ``***``."""
-    try:
-        parts = urlsplit(dsn)
-        if parts.password is None:
-            return dsn
-        user = parts.username or ""
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    except ValueError:
-        return "<unparsable DSN>"

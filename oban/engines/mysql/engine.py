@@ -28,9 +28,10 @@ from asyncmy.errors import InterfaceError, MySQLError
 from ... import _json
 from ..._time import as_utc, to_iso, utcnow
 from ...errors import ObanError, SchemaError
-from ...job import UNIQ_KEY, Job, JobState, apply_replace
+from ...job import Job, JobState, apply_replace
 from .. import _local_hub
-from .._rows import job_from_row
+from .._masking import mask_dsn
+from .._rows import insert_meta, inserted_job, job_from_row
 from .._sql import load_migrations, load_queries, split_statements
 from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
 from . import _dsn
@@ -47,6 +48,7 @@ _Row = tuple[Any, ...]
 Work = Callable[[Any], Awaitable[T]]
 
 _DEADLOCK = 1213
+_CHECK_FAILED = frozenset({3819, 4025})  # a CHECK constraint refused a row (MySQL 8, MariaDB)
 _LOCK_WAIT_TIMEOUT = 1205
 # Server gone or unreachable, connection lost or killed, server shutting down, idle disconnect.
 _CONNECTION_ERRORS = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
@@ -191,7 +193,7 @@ class MySQLEngine:
         max_retries: int = 10,
     ) -> None:
         self._target = _dsn.parse(dsn)
-        self.dsn = _dsn.mask(dsn)
+        self.dsn = mask_dsn(dsn)
         options = self._target.options
         self.pool_min_size = int(pool_min_size if pool_min_size is not None else options.get("pool_min_size", 1))
         self.pool_max_size = int(pool_max_size if pool_max_size is not None else options.get("pool_max_size", 10))
@@ -368,6 +370,9 @@ class MySQLEngine:
                         return settled
                     continue
                 if not await self._should_retry(error, attempt, statements.committing):
+                    if _error_code(error) in _CHECK_FAILED:
+                        detail = error.args[1] if len(error.args) > 1 else error
+                        raise ValueError(f"the database rejected a job: {detail}") from error
                     raise
                 continue
             pool.release(conn)
@@ -488,14 +493,15 @@ class MySQLEngine:
         if not jobs:
             return []
         now = utcnow()
-        rows = self._insert_rows_for(jobs, now)
+        prepared = [insert_meta(job) for job in jobs]
+        rows = self._insert_rows_for(jobs, prepared, now)
         if conn is not None:
-            return await self._insert_in_user_transaction(conn, jobs, rows, now)
+            return await self._insert_in_user_transaction(conn, jobs, prepared, rows, now)
         sender = _local_hub.process_token(self._hub_key)
         attempted: list[Job] = []
 
         async def insert(cursor: Any) -> list[Job]:
-            attempted[:] = await self._insert_all(cursor, jobs, rows, now)
+            attempted[:] = await self._insert_all(cursor, jobs, prepared, rows, now)
             notification = self._notification("insert", insert_payloads(attempted), sender)
             if notification is not None:
                 await cursor.execute_and_commit(*notification)
@@ -519,38 +525,39 @@ class MySQLEngine:
         return inserted
 
     @staticmethod
-    def _insert_rows_for(jobs: Sequence[Job], now: datetime) -> list[tuple[Any, ...]]:
+    def _insert_rows_for(
+        jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]], now: datetime
+    ) -> list[tuple[Any, ...]]:
         """Parameters for each job's row; encoding errors surface here, before any SQL runs."""
         encode = _json.encode
         stored_now = _naive(now)
         return [
             (
                 job.state.value, job.queue, job.worker,
-                encode(job.args, "args"), encode(job.meta, "meta"), encode(job.tags, "tags"),
+                encode(job.args, "args"), encode(meta, "meta"), encode(job.tags, "tags"),
                 job.max_attempts, job.priority, stored_now,
                 stored_now if job.scheduled_at is None else _naive(job.scheduled_at),
             )
-            for job in jobs
+            for job, (meta, _) in zip(jobs, prepared, strict=True)
         ]
 
     @staticmethod
-    def _apply_inserted(job: Job, job_id: int, now: datetime) -> Job:
-        job.id = job_id
-        job.inserted_at = now
-        job.scheduled_at = now if job.scheduled_at is None else as_utc(job.scheduled_at)
-        return job
+    def _stored(job: Job, meta: dict[str, Any], job_id: int, now: datetime) -> Job:
+        return inserted_job(job, job_id, now, now if job.scheduled_at is None else as_utc(job.scheduled_at), meta)
 
     async def _insert_all(
-        self, cursor: Any, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+        self, cursor: Any, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]], now: datetime,
     ) -> list[Job]:
         """Insert in order; plain jobs go in multi-row statements, unique ones one by one under their lock."""
         results = list(jobs)
-        unique = {
-            index for index, job in enumerate(jobs)
-            if job.unique is not None and job.unique.states and isinstance(job.meta.get(UNIQ_KEY), str | int)
+        keys = {
+            index: key for index, (_, key) in enumerate(prepared)
+            if key is not None and jobs[index].unique is not None and jobs[index].unique.states  # type: ignore[union-attr]
         }
+        unique = set(keys)
         if unique:
-            buckets = tuple(sorted({_bucket(str(jobs[index].meta[UNIQ_KEY])) for index in unique}))
+            buckets = tuple(sorted({_bucket(key) for key in keys.values()}))
             await cursor.execute(_Q["lock_unique"], {"buckets": buckets})
             if len(await cursor.fetchall()) != len(buckets):
                 raise SchemaError("oban_unique_locks is missing rows; run `oban migrate` to restore them")
@@ -564,7 +571,7 @@ class MySQLEngine:
             for chunk in self._chunks(pending, rows):
                 ids = await self._insert_rows(cursor, [rows[index] for index in chunk], increment)
                 for index, job_id in zip(chunk, ids, strict=True):
-                    results[index] = self._apply_inserted(jobs[index], job_id, now)
+                    results[index] = self._stored(jobs[index], prepared[index][0], job_id, now)
             pending.clear()
 
         for index, job in enumerate(jobs):
@@ -572,7 +579,7 @@ class MySQLEngine:
                 pending.append(index)
                 continue
             await flush()
-            existing = await self._find_unique(cursor, job, now)
+            existing = await self._find_unique(cursor, job, keys[index], now)
             if existing is None:
                 pending.append(index)
                 await flush()
@@ -626,14 +633,14 @@ class MySQLEngine:
         return ids
 
     @staticmethod
-    async def _find_unique(cursor: Any, job: Job, now: datetime) -> Job | None:
+    async def _find_unique(cursor: Any, job: Job, key: str, now: datetime) -> Job | None:
         unique = job.unique
         assert unique is not None
         since = None if unique.period is None else _naive(now - timedelta(seconds=unique.period))
         await cursor.execute(
             _Q["find_unique"],
             {
-                "key": str(job.meta[UNIQ_KEY]),
+                "key": key,
                 "states": tuple(sorted(state.value for state in unique.states)),
                 "since": since,
                 "timestamp": unique.timestamp,
@@ -650,7 +657,8 @@ class MySQLEngine:
         return existing
 
     async def _insert_in_user_transaction(
-        self, conn: Any, jobs: Sequence[Job], rows: list[tuple[Any, ...]], now: datetime
+        self, conn: Any, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]], now: datetime,
     ) -> list[Job]:
         if not isinstance(conn, asyncmy.Connection):
             raise TypeError(f"conn must be an asyncmy.Connection for MySQLEngine, got {type(conn).__name__}")
@@ -662,7 +670,7 @@ class MySQLEngine:
             await conn.begin()
         try:
             async with conn.cursor() as cursor:
-                inserted = await self._insert_all(cursor, jobs, rows, now)
+                inserted = await self._insert_all(cursor, jobs, prepared, rows, now)
                 # No sender: the row is news to every node, this one included, once committed.
                 notification = self._notification("insert", insert_payloads(inserted), "")
                 if notification is not None:
@@ -751,13 +759,24 @@ class MySQLEngine:
         by_id: dict[int, Ack] = {}
         for ack in acks:
             by_id.setdefault(int(ack.job_id), ack)
-        encoded = _json.encode([self._ack_document(ack) for ack in by_id.values()], "acks")
+        documents = {job_id: self._ack_document(ack) for job_id, ack in by_id.items()}
+        with_meta = tuple(sorted(job_id for job_id, ack in by_id.items() if ack.meta))
 
         async def ack(cursor: Any) -> list[int]:
             await cursor.execute(_Q["lock_executing"], {"ids": tuple(sorted(by_id))})
             locked = {row[0] for row in await cursor.fetchall() if by_id[row[0]].attempt == row[1]}
-            if locked:
-                await cursor.execute_and_commit(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
+            if not locked:
+                return []
+            if with_meta:
+                # Ack meta replaces whole top-level keys, nulls included (JSON_MERGE_PATCH would
+                # merge nested objects and drop nulls): merge the locked rows' meta here.
+                await cursor.execute(_Q["select_meta"], {"ids": with_meta})
+                for job_id, stored in await cursor.fetchall():
+                    if job_id in locked:
+                        merged = {**_json.decode(stored, {}), **(by_id[job_id].meta or {})}
+                        documents[job_id]["meta"] = _json.encode(merged, "meta")
+            encoded = _json.encode([documents[job_id] for job_id in sorted(locked)], "acks")
+            await cursor.execute_and_commit(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
             return [job_id for job_id in by_id if job_id in locked]
 
         return await self._run(ack)
@@ -773,7 +792,7 @@ class MySQLEngine:
         if ack.error is not None:
             document["error"] = _json.encode(ack.error, "error")
         if ack.meta:
-            document["meta"] = _json.encode(ack.meta, "meta")
+            _json.encode(ack.meta, "meta")  # refuse a bad value before anything is written
         return document
 
     # -- reading and managing ------------------------------------------------------------------
@@ -888,9 +907,9 @@ class MySQLEngine:
 
     # -- maintenance ---------------------------------------------------------------------------
 
-    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
-        """Make up to ``limit`` due scheduled/retryable jobs available; return their queues."""
-        params = {"now": _naive(now), "limit": int(limit)}
+    async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
+        """Make up to ``limit`` due scheduled/retryable jobs (of ``queue``, if given) available; return their queues."""
+        params = {"now": _naive(now), "limit": int(limit), "queue": queue}
 
         async def stage(cursor: Any) -> list[str]:
             await cursor.execute(_Q["lock_due_jobs"], params)

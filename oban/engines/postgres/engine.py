@@ -31,9 +31,11 @@ import orjson
 
 from ... import _json
 from ..._time import to_iso, utcnow
-from ...errors import SchemaError
-from ...job import UNIQ_KEY, Job, JobState, apply_replace
+from ...errors import ObanError, SchemaError
+from ...job import Job, JobState, apply_replace
 from .._local_hub import deliver
+from .._masking import mask_dsn
+from .._rows import insert_meta, inserted_job
 from .._sql import load_migrations, load_queries
 from ..protocol import CHANNELS, RESCUE_ERROR, Ack, NotificationHandler
 from ._notifications import Listener, channel_names, encode_payloads, listen_names
@@ -53,20 +55,13 @@ _POOL_ONLY = frozenset({"init", "setup", "reset", "max_queries", "max_inactive_c
 # -- DSNs ----------------------------------------------------------------------------------------
 
 
-def _mask(netloc: str) -> str:
-    userinfo, at, hostport = netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return netloc
-    return f"{userinfo.split(':', 1)[0]}:***@{hostport}"
-
-
 def _parse_dsn(dsn: str) -> tuple[str, str | None]:
     """Split a ``postgresql://...?prefix=name`` DSN into what asyncpg takes and the prefix."""
     if not isinstance(dsn, str) or "://" not in dsn:
-        raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {dsn!r}")
+        raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {mask_dsn(dsn)!r}")
     parts = urlsplit(dsn)
     if parts.scheme.lower().split("+", 1)[0] not in ("postgresql", "postgres"):
-        raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {_mask_dsn(dsn)!r}")
+        raise ValueError(f"PostgresEngine needs a postgresql:// DSN, got {mask_dsn(dsn)!r}")
     prefix = None
     kept = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -75,11 +70,6 @@ def _parse_dsn(dsn: str) -> tuple[str, str | None]:
         else:
             kept.append((key, value))
     return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(kept), parts.fragment)), prefix
-
-
-def _mask_dsn(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(netloc=_mask(parts.netloc)))
 
 
 def _check_prefix(prefix: object) -> str:
@@ -223,7 +213,7 @@ class PostgresEngine:
                 f"got {pool_min_size!r} and {pool_max_size!r}"
             )
         self._connect_dsn = connect_dsn
-        shown = _mask_dsn(connect_dsn)
+        shown = mask_dsn(connect_dsn)
         if self.prefix != "public":
             shown += ("&" if urlsplit(shown).query else "?") + urlencode({"prefix": self.prefix})
         self.dsn = shown
@@ -388,84 +378,87 @@ class PostgresEngine:
 
     # -- inserting -----------------------------------------------------------------------------
 
-    def _insert_args(self, jobs: Sequence[Job], now: datetime) -> tuple[Any, ...]:
-        states, queues, workers, args, metas, tags, attempts, priorities, scheduled = (
+    def _insert_args(self, jobs: Sequence[Job], metas: Sequence[dict[str, Any]], now: datetime) -> tuple[Any, ...]:
+        states, queues, workers, args, encoded_metas, tags, attempts, priorities, scheduled = (
             [], [], [], [], [], [], [], [], []
         )
-        for job in jobs:
+        for job, meta in zip(jobs, metas, strict=True):
             states.append(job.state.value)
             queues.append(job.queue)
             workers.append(job.worker)
             args.append(_json.encode(job.args, "args"))
-            metas.append(_json.encode(job.meta, "meta"))
+            encoded_metas.append(_json.encode(meta, "meta"))
             tags.append(_json.encode(job.tags, "tags"))
             attempts.append(job.max_attempts)
             priorities.append(job.priority)
             scheduled.append(_naive(job.scheduled_at) if job.scheduled_at is not None else now)
         return (
-            states, queues, workers, args, metas, tags, attempts, priorities, now, scheduled,
+            states, queues, workers, args, encoded_metas, tags, attempts, priorities, now, scheduled,
             self._channels["insert"],
         )
 
-    async def _insert_rows(self, conn: Any, jobs: Sequence[Job], now: datetime) -> list[Job]:
+    async def _insert_rows(
+        self, conn: Any, jobs: Sequence[Job], metas: Sequence[dict[str, Any]], now: datetime
+    ) -> list[Job]:
         try:
-            ids = await conn.fetchval(self._q["insert_jobs"], *self._insert_args(jobs, now))
+            ids = await conn.fetchval(self._q["insert_jobs"], *self._insert_args(jobs, metas, now))
         except asyncpg.CheckViolationError as error:
             raise _check_violation(error) from None
         if ids is None or len(ids) != len(jobs):
-            raise RuntimeError(f"inserted {len(ids or ())} rows for {len(jobs)} jobs")
+            raise ObanError(f"inserted {len(ids or ())} rows for {len(jobs)} jobs")
         inserted_at = _aware(now)
-        for job, job_id in zip(jobs, ids, strict=True):
-            job.id = job_id
-            job.inserted_at = inserted_at
-            job.scheduled_at = job.scheduled_at or inserted_at
-            job.conflict = False
-        return list(jobs)
+        assert inserted_at is not None
+        return [
+            inserted_job(job, job_id, inserted_at, job.scheduled_at or inserted_at, meta)
+            for job, job_id, meta in zip(jobs, ids, metas, strict=True)
+        ]
 
     async def insert_jobs(self, jobs: Sequence[Job], *, conn: Any = None) -> list[Job]:
         """Insert ``jobs`` in one statement (unique jobs under advisory locks); see the protocol."""
         if not jobs:
             return []
-        for job in jobs:
-            if job.unique is not None and UNIQ_KEY not in job.meta:
-                job.meta[UNIQ_KEY] = job.unique.key_for(job)
+        prepared = [insert_meta(job) for job in jobs]
         now = _naive(utcnow())
         if conn is not None:
             if not callable(getattr(conn, "fetch", None)) or not callable(getattr(conn, "transaction", None)):
                 raise TypeError(f"conn must be an asyncpg connection for PostgresEngine, got {type(conn).__name__}")
             async with conn.transaction():  # a savepoint inside the caller's transaction
-                return await self._insert_all(conn, jobs, now)
-        if all(job.unique is None for job in jobs):
-            return await self._insert_rows(await self._statements(), jobs, now)
+                return await self._insert_all(conn, jobs, prepared, now)
+        if all(key is None for _, key in prepared):
+            return await self._insert_rows(await self._statements(), jobs, [meta for meta, _ in prepared], now)
         pool = await self._get_pool()
         async with pool.acquire() as own, own.transaction():
-            return await self._insert_all(own, jobs, now)
+            return await self._insert_all(own, jobs, prepared, now)
 
-    async def _insert_all(self, conn: Any, jobs: Sequence[Job], now: datetime) -> list[Job]:
-        plain = [job for job in jobs if job.unique is None]
-        unique = [job for job in jobs if job.unique is not None]
+    async def _insert_all(
+        self, conn: Any, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]], now: datetime
+    ) -> list[Job]:
+        plain = [index for index, (_, key) in enumerate(prepared) if key is None]
+        unique = [index for index, (_, key) in enumerate(prepared) if key is not None]
+        results: list[Job | None] = [None] * len(jobs)
         if unique:
-            keys = sorted({f"{self.prefix}:{job.meta[UNIQ_KEY]}" for job in unique})
+            keys = sorted({f"{self.prefix}:{prepared[index][1]}" for index in unique})
             await conn.fetchval(self._q["lock_unique_keys"], keys)
         if plain:
-            await self._insert_rows(conn, plain, now)
-        results = {id(job): job for job in plain}
-        for job in unique:
-            existing = await self._find_unique(conn, job, now)
+            stored = await self._insert_rows(conn, [jobs[i] for i in plain], [prepared[i][0] for i in plain], now)
+            for index, job in zip(plain, stored, strict=True):
+                results[index] = job
+        for index in unique:
+            job, (meta, key) = jobs[index], prepared[index]
+            assert key is not None
+            existing = await self._find_unique(conn, job, key, now)
             if existing is None:
-                await self._insert_rows(conn, [job], now)
-                results[id(job)] = job
+                [results[index]] = await self._insert_rows(conn, [job], [meta], now)
             else:
-                results[id(job)] = await self._replace(conn, existing, job, now)
-        return [results[id(job)] for job in jobs]
+                results[index] = await self._replace(conn, existing, job, now)
+        return [job for job in results if job is not None]
 
-    async def _find_unique(self, conn: Any, job: Job, now: datetime) -> Job | None:
+    async def _find_unique(self, conn: Any, job: Job, key: str, now: datetime) -> Job | None:
         unique = job.unique
         assert unique is not None
         since = None if unique.period is None else now - timedelta(seconds=unique.period)
         row = await conn.fetchrow(
-            self._q["find_unique"], job.meta[UNIQ_KEY], sorted(s.value for s in unique.states),
-            since, unique.timestamp,
+            self._q["find_unique"], key, sorted(s.value for s in unique.states), since, unique.timestamp,
         )
         return None if row is None else _job_from_row(row)
 
@@ -572,10 +565,10 @@ class PostgresEngine:
 
     # -- maintenance ---------------------------------------------------------------------------
 
-    async def stage_jobs(self, now: datetime, limit: int) -> list[str]:
-        """Make up to ``limit`` due scheduled/retryable jobs available; return their queues."""
+    async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
+        """Make up to ``limit`` due scheduled/retryable jobs (of ``queue``, if given) available; return their queues."""
         pool = await self._statements()
-        rows = await pool.fetch(self._q["stage_jobs"], _naive(now), int(limit))
+        rows = await pool.fetch(self._q["stage_jobs"], _naive(now), int(limit), queue)
         return sorted(row["queue"] for row in rows)
 
     async def prune_jobs(self, before: datetime, limit: int) -> int:

@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ..._time import utcnow
-from ...job import UNIQ_KEY, JobState, UniqueOptions
+from ...job import JobState, UniqueOptions
 from ._helpers import close_to, insert, insert_many, new_job, reload
 
 pytestmark = pytest.mark.asyncio
 
 
 def _unique(job, **options):  # type: ignore[no-untyped-def]
-    """Prepare a job for a unique insert the way ``Oban.enqueue`` does."""
+    """Make ``job`` unique with ``options`` (Oban's defaults when none are given)."""
     job.unique = UniqueOptions.parse(options or True)
-    job.meta[UNIQ_KEY] = job.unique.key_for(job)
     return job
 
 

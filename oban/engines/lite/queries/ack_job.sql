@@ -7,5 +7,5 @@ SET state = :state,
     cancelled_at = CASE WHEN :state = 'cancelled' THEN :at ELSE cancelled_at END,
     errors = CASE WHEN :error IS NULL THEN errors
                   ELSE json_insert(coalesce(errors, '[]'), '$[#]', json(:error)) END,
-    meta = CASE WHEN :meta IS NULL THEN meta ELSE json_patch(coalesce(meta, '{}'), :meta) END
+    meta = coalesce(:meta, meta)
 WHERE id = :id AND attempt = :attempt AND state = 'executing'

@@ -1,5 +1,6 @@
 -- Every outcome of a batch in one statement: the acks arrive as one JSON array of objects.
--- The ids were locked and checked (executing, at the acked attempt) in the same transaction.
+-- The ids were locked and checked (executing, at the acked attempt) in the same transaction;
+-- meta, when present, is the row's whole new meta.
 UPDATE oban_jobs AS j
 JOIN JSON_TABLE(%(acks)s, '$[*]' COLUMNS (
     id BIGINT UNSIGNED PATH '$.id',
@@ -18,5 +19,5 @@ SET j.state = a.state,
     j.cancelled_at = IF(a.state = 'cancelled', a.at, j.cancelled_at),
     j.errors = IF(a.error IS NULL, j.errors,
                   JSON_ARRAY_APPEND(COALESCE(j.errors, '[]'), '$', JSON_EXTRACT(a.error, '$'))),
-    j.meta = IF(a.meta IS NULL, j.meta, JSON_MERGE_PATCH(COALESCE(j.meta, '{}'), a.meta))
+    j.meta = IF(a.meta IS NULL, j.meta, a.meta)
 WHERE j.id IN %(ids)s
