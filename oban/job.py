@@ -193,7 +193,12 @@ class Job:
             if self.state is JobState.AVAILABLE and self.scheduled_at > utcnow():
                 self.state = JobState.SCHEDULED
 
-    def _validate(self) -> None:
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first field that breaks the rules; change nothing.
+
+        Construction and ``update`` run this already; engines run it again before writing, so a
+        job changed by hand since cannot store what the rules forbid.
+        """
         for name in ("worker", "queue"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -223,6 +228,10 @@ class Job:
             raise ValueError(f"meta must be a dict (a JSON object), got {_json.show(self.meta)}")
         if self.scheduled_at is not None and not isinstance(self.scheduled_at, datetime):
             raise ValueError(f"scheduled_at must be a datetime, got {_json.show(self.scheduled_at)}")
+        _normalize_tags(self.tags)
+
+    def _validate(self) -> None:
+        self.validate()
         # Copies: a job never shares a dict with its caller, nor with a worker's defaults, so
         # nothing done to one job (or by the engine) reaches another or the caller's values.
         self.args = dict(self.args)

@@ -140,3 +140,102 @@ def test_third_party_schemes_can_be_registered():
     assert isinstance(engine, CustomEngine) and engine.built_with == "custom://anything/at/all"
     with pytest.raises(Exception, match="no engine for DSN scheme 'other'"):
         engine_from_dsn("other://x")
+
+
+def _project(tmp_path: Path, body: str) -> Path:
+    """A project folder holding the package ``myapp`` with ``myapp/workers.py``."""
+    package = tmp_path / "project" / "myapp"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "workers.py").write_text(body)
+    return package.parent
+
+
+def _console_script(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The installed ``oban`` command (not ``python -m``, which would put the folder on sys.path)."""
+    script = Path(sys.executable).with_name("oban")
+    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_start_imports_worker_modules_from_the_working_directory(tmp_path):
+    project = _project(tmp_path, "from oban import worker\n\n@worker()\nclass Hello:\n    def process(self, job):\n"
+                                 "        open(job.args['path'], 'w').write('ran')\n")
+    db = tmp_path / "app.db"
+    LiteEngine(str(db))  # nothing yet; install through the CLI as a user would
+    assert _console_script("install", "--dsn", f"sqlite:///{db}", cwd=project).returncode == 0
+    marker = tmp_path / "ran.txt"
+
+    async def enqueue() -> None:
+        client = Oban(LiteEngine(str(db)))
+        from oban import Job
+
+        await client.enqueue(Job(worker="myapp.workers.Hello", args={"path": str(marker)}))
+        await client.stop()
+
+    asyncio.run(enqueue())
+    script = Path(sys.executable).with_name("oban")
+    node = subprocess.Popen(
+        [str(script), "start", "--dsn", f"sqlite:///{db}", "--queues", "default:1", "--import", "myapp.workers"],
+        cwd=project, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists() and node.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), node.stderr.read() if node.poll() is not None else "the job did not run"
+    finally:
+        node.send_signal(signal.SIGTERM)
+        node.wait(timeout=30)
+
+
+def test_a_worker_module_that_raises_while_importing_shows_its_traceback(tmp_path):
+    project = _project(tmp_path, "import json\n\ndef broken():\n    return undefined_name\n\nbroken()\n")
+    result = _console_script("start", "--dsn", f"sqlite:///{tmp_path}/x.db", "--queues", "default:1",
+                             "--import", "myapp.workers", cwd=project)
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr and "NameError" in result.stderr and "workers.py" in result.stderr
+
+
+def test_a_missing_worker_module_is_one_line_naming_where_it_was_looked_for(tmp_path):
+    project = _project(tmp_path, "")
+    result = _console_script("start", "--dsn", f"sqlite:///{tmp_path}/x.db", "--queues", "default:1",
+                             "--import", "myapp.nothing_here", "--path", str(project), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "myapp.nothing_here" in result.stderr and str(project) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://127.0.0.1:1/db?password=s3cr3t-pw",
+        "postgresql://user@127.0.0.1:1/db?sslpassword=s3cr3t-pw",
+        "postgresql://user:s3cr3t-pw@127.0.0.1:1/db",
+        "mysql://root:s3cr3t-pw@127.0.0.1:1/db?bogus=1",
+        "mysql://root:s3cr3t-pw@127.0.0.1:1/db",
+        "mysql://root:s3cr3t-pw@[bad",
+    ],
+)
+def test_no_message_shows_a_password_from_the_dsn(dsn):
+    result = oban("install", "--dsn", dsn)
+    assert result.returncode != 0
+    assert "s3cr3t-pw" not in result.stderr + result.stdout, result.stderr
+    assert "oban:" in result.stderr
+
+
+def test_a_password_in_a_postgres_dsns_query_is_masked_in_output_and_logs(tmp_path):
+    require_server("postgres")
+    from tests import support
+
+    database = asyncio.run(support.create_database("postgres", tmp_path))
+    dsn = support.engine_dsn("postgres", database) + "&password=s3cr3t-pw"  # trust auth ignores it
+    try:
+        installed = oban("install", "--dsn", dsn)
+        assert installed.returncode == 0, installed.stderr
+        assert "schema version" in installed.stdout and "password=***" in installed.stdout
+        started = oban("start", "--dsn", dsn.replace(database, database + "_missing"), "--queues", "default:1")
+        assert started.returncode == 1 and "not installed" in started.stderr
+        for output in (installed.stdout + installed.stderr, started.stdout + started.stderr):
+            assert "s3cr3t-pw" not in output
+    finally:
+        asyncio.run(support.drop_database("postgres", database))

@@ -37,6 +37,11 @@ def test_job_state_is_a_string_enum():
         ({"worker": "app.Worker", "state": "sleeping"}, "state"),
         ({"worker": "w" * 128}, "worker must be at most 127"),
         ({"worker": "app.Worker", "queue": "q" * 128}, "queue must be at most 127"),
+        ({"worker": "app.\x00Worker"}, "worker must not contain NUL"),
+        ({"worker": "app.Worker", "queue": "a\x00"}, "queue must not contain NUL"),
+        ({"worker": "app.Worker", "tags": ["a\x00"]}, "tags must not contain NUL"),
+        ({"worker": "app.Worker", "max_attempts": 2**31}, "max_attempts must be an integer from 1 to 2147483647"),
+        ({"worker": "app.Worker", "max_attempts": 2, "attempt": 3}, r"max_attempts must be at least .* \(3\)"),
     ],
 )
 def test_invalid_fields_raise_naming_the_field_and_value(fields, named):
@@ -69,6 +74,24 @@ def test_update_returns_a_validated_copy():
         job.update({"priority": 42})
     with pytest.raises(ValueError, match="state"):
         job.update({"state": "completed"})
+
+
+def test_a_job_copies_what_it_is_given_so_jobs_never_share_dicts():
+    args, meta, tags = {"a": 1}, {"m": 1}, ["t"]
+    first, second = Job(worker="w", args=args, meta=meta, tags=tags), Job(worker="w", args=args, meta=meta)
+    first.meta["changed"] = True
+    first.args["a"] = 2
+    assert second.meta == {"m": 1} and meta == {"m": 1} and args == {"a": 1}
+    updated = first.update({"meta": meta})
+    updated.meta["again"] = True
+    assert meta == {"m": 1}
+
+
+def test_updating_max_attempts_below_the_attempt_is_refused():
+    job = Job(worker="w", max_attempts=5, attempt=2)
+    with pytest.raises(ValueError, match=r"max_attempts must be at least the job's attempt \(2\), got 1"):
+        job.update({"max_attempts": 1})
+    assert job.update({"max_attempts": 2}).max_attempts == 2
 
 
 def test_str_shows_id_short_worker_args_queue_and_state():
@@ -109,6 +132,18 @@ class TestUniqueOptions:
         b = Job(worker="w", args={"id": 1, "noise": 2}, queue="b")
         c = Job(worker="w", args={"id": 2}, queue="a")
         assert options.key_for(a) == options.key_for(b) != options.key_for(c)
+
+    def test_the_key_ignores_the_order_of_keys_at_every_depth(self):
+        options = UniqueOptions.parse(True)
+        a = Job(worker="w", args={"a": 1, "b": {"x": [1, {"p": 1, "q": 2}], "y": 2}})
+        b = Job(worker="w", args={"b": {"y": 2, "x": [1, {"q": 2, "p": 1}]}, "a": 1})
+        assert options.key_for(a) == options.key_for(b)
+        assert options.key_for(a) != options.key_for(Job(worker="w", args={"a": 1, "b": {"x": [{"p": 1, "q": 2}, 1]}}))
+
+    def test_a_unique_jobs_key_is_its_options_key_and_others_have_none(self):
+        job = Job(worker="w", args={"a": 1}, unique=True)
+        assert job.unique_key == UniqueOptions.parse(True).key_for(job)
+        assert Job(worker="w").unique_key is None
 
     def test_infinite_period(self):
         assert UniqueOptions.parse({"period": "infinity"}).period is None

@@ -152,3 +152,28 @@ def test_signals_and_inserts_reach_a_node_in_another_process(tmp_path):
 
     asyncio.run(drive())
     assert log.read_text().split()[1] != str(os.getpid())
+
+
+async def test_notifications_from_other_processes_still_arrive_after_pruning_emptied_the_table(tmp_path):
+    """Pruning may empty oban_notifications; ids must keep growing or listeners skip new rows."""
+    db = tmp_path / "ids.db"
+    engine = LiteEngine(str(db))
+    got: list[dict] = []
+    await engine.listen(lambda _channel, payload: got.append(payload))
+    other = sqlite3.connect(db)  # writes rows the way another process's engine does
+    insert = (
+        "INSERT INTO oban_notifications (channel, payload, sender, inserted_at) VALUES ('signal', ?, 'elsewhere', ?)"
+    )
+    try:
+        for n in range(3):
+            other.execute(insert, (f'{{"n": {n}}}', "2000-01-01T00:00:00.000000Z"))
+        other.commit()
+        await wait_until(lambda: len(got) == 3)
+        other.execute("DELETE FROM oban_notifications")  # what the pruner does to old rows
+        other.commit()
+        other.execute(insert, ('{"n": "after"}', "2000-01-01T00:00:00.000000Z"))
+        other.commit()
+        await wait_until(lambda: got[-1:] == [{"n": "after"}], within=5)
+    finally:
+        other.close()
+        await engine.close()

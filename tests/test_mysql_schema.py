@@ -146,7 +146,7 @@ async def test_times_are_stored_as_naive_utc_and_read_back_aware(engine, oban_en
 
 
 TRICKY_JSON: dict[str, Any] = {
-    "unicode": "héllo wörld ✓ 日本語 🎉 \u2028 \u0000 \\ \" '",
+    "unicode": "héllo wörld ✓ 日本語 🎉 \u2028 \\ \" '",  # NUL is refused on every engine
     "nested": {"a": [1, {"b": [None, True, False, {"c": "d"}]}], "empty": {}, "list": []},
     "ints": [0, -1, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1],
     "floats": [0.1, 1.5, -2.25, 1e-300, 1.7976931348623157e308, 3.141592653589793, 1e21, 123456789.123456789],

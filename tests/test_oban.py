@@ -60,6 +60,56 @@ class TestClient:
             await oban.enqueue_many([{"not": "a job"}])  # type: ignore[list-item]
         await oban.stop()
 
+    async def test_unique_jobs_of_a_worker_with_default_meta_are_each_stored(self, engine):
+        oban = Oban(engine)
+        batch = await oban.enqueue_many([workers.UniqueWithMeta.new({"n": n}) for n in range(3)])
+        assert [job.conflict for job in batch] == [False, False, False]
+        assert len({job.id for job in batch}) == 3
+        assert workers.UniqueWithMeta._oban_options["meta"] == {"source": "import"}
+        assert len(await oban.list_jobs()) == 3
+        await oban.stop()
+
+    async def test_concurrent_distinct_unique_enqueues_are_all_stored(self, oban_engine_factory):
+        obans = [Oban(await oban_engine_factory(), name=f"uniq-{i}") for i in range(5)]
+        try:
+            stored = await asyncio.gather(
+                *(oban.enqueue(workers.UniqueWithMeta.new({"n": n})) for n, oban in enumerate(obans))
+            )
+            assert [job.conflict for job in stored] == [False] * 5
+            assert len(await obans[0].list_jobs()) == 5
+            again = await obans[1].enqueue(workers.UniqueWithMeta.new({"n": 0}))
+            assert again.conflict and again.id == stored[0].id
+        finally:
+            for oban in obans:
+                await oban.stop()
+
+    async def test_enqueue_changes_nothing_it_was_given(self, engine):
+        oban = Oban(engine)
+        meta = {"trace": "t1"}
+        given = workers.UniqueWithMeta.new({"n": 1}, meta=meta)
+        stored = await oban.enqueue(given)
+        assert stored.id is not None and stored.meta["uniq_key"]
+        assert given.id is None and given.meta == {"trace": "t1"} and meta == {"trace": "t1"}
+        await oban.stop()
+
+    async def test_stopping_a_client_that_shares_a_nodes_engine_leaves_the_node_working(self, oban_engine_factory):
+        engine = await oban_engine_factory()
+        node = await Oban(engine, queues={"default": 1}, node="node-a", name="shared").start()
+        client = Oban(engine, name="shared-client")
+        other = Oban(await oban_engine_factory(), node="node-b", name="shared")
+        try:
+            await client.enqueue(workers.Noop.new({}))
+            await client.stop()
+            await other.pause_queue("default")
+            await wait_until(lambda: node.check_queue("default").paused, within=10)
+            job = await client.enqueue(workers.Echo.new({"tag": "after"}))
+            await other.resume_queue("default")
+            await wait_until(reached(node, job, JobState.COMPLETED), within=10)
+        finally:
+            await client.stop()
+            await other.stop()
+            await node.stop()
+
     async def test_transactional_enqueue_exists_only_after_commit(self, oban_engine_factory):
         engine = await oban_engine_factory()
         oban = Oban(engine)
@@ -189,6 +239,24 @@ class TestRunningJobs:
         )
         assert await oban.drain_queue("default") == {"completed": 1, "retryable": 1}
         assert await oban.drain_queue("default", with_scheduled=True) == {"completed": 1, "retryable": 1}
+        await oban.stop()
+
+    async def test_drain_queue_with_scheduled_stages_only_its_own_queue(self, engine):
+        oban = Oban(engine)
+        mine = await oban.enqueue(workers.Echo.new({"tag": "mine"}, queue="a", schedule_in=600))
+        theirs = await oban.enqueue(workers.Echo.new({"tag": "theirs"}, queue="b", schedule_in=600))
+        assert await oban.drain_queue("a", with_scheduled=True) == {"completed": 1}
+        assert await state_of(oban, mine) is JobState.COMPLETED
+        assert await state_of(oban, theirs) is JobState.SCHEDULED
+        await oban.stop()
+
+    async def test_a_class_never_declared_a_worker_does_not_run(self, engine):
+        oban = Oban(engine)
+        job = await oban.enqueue(Job(worker="tests.workers.NotAWorker", max_attempts=1))
+        assert await oban.drain_queue("default") == {"discarded": 1}
+        stored = await oban.get_job(job)
+        assert "tests.workers.NotAWorker" in stored.errors[0]["error"] and "@worker" in stored.errors[0]["error"]
+        assert ("not-a-worker", job.id) not in workers.EVENTS
         await oban.stop()
 
 
@@ -382,6 +450,42 @@ class TestLeaderChores:
         assert len(await oban.list_jobs()) == 1
         await oban.stop()
 
+    async def test_each_scheduled_minute_inserts_one_job_even_when_evaluated_late(self, engine):
+        oban = Oban(engine)
+        cron = Cron([parse_entry(("* * * * *", workers.Echo, {"args": {"tag": "cron"}}))], oban.enqueue_many,
+                    when=lambda: True)
+        minute = utcnow().replace(second=0, microsecond=0)
+        first = await cron.evaluate(minute)
+        # The next minute's tick comes ~1 s after the previous one ran late: it is a new run.
+        following = await cron.evaluate(minute + timedelta(minutes=1))
+        assert not first[0].conflict and not following[0].conflict and following[0].id != first[0].id
+        assert first[0].meta["cron_at"] != following[0].meta["cron_at"]
+        assert len(await oban.list_jobs()) == 2
+        await oban.stop()
+
+    async def test_several_nodes_evaluating_one_minute_insert_one_job(self, oban_engine_factory):
+        obans = [Oban(await oban_engine_factory(), name=f"cron-{i}") for i in range(4)]
+        entry = parse_entry(("* * * * *", workers.Echo, {"args": {"tag": "cron"}}))
+        crons = [Cron([entry], oban.enqueue_many, when=lambda: True) for oban in obans]
+        minute = utcnow().replace(second=0, microsecond=0)
+        try:
+            results = await asyncio.gather(*(cron.evaluate(minute) for cron in crons * 2))
+            assert sum(not jobs[0].conflict for jobs in results) == 1
+            assert len(await obans[0].list_jobs()) == 1
+        finally:
+            for oban in obans:
+                await oban.stop()
+
+    async def test_cron_jobs_carry_the_options_of_their_function_or_worker(self, engine):
+        oban = Oban(engine, cron=[("* * * * *", workers.reporting), ("* * * * *", workers.Reporter)])
+        cron = Cron(oban._cron_entries, oban.enqueue_many, when=lambda: True)
+        minute = utcnow().replace(second=0, microsecond=0)
+        inserted = {job.worker: job for job in await cron.evaluate(minute)}
+        for name in ("tests.workers.reporting", "tests.workers.Reporter"):
+            stored = await oban.get_job(inserted[name])
+            assert (stored.queue, stored.priority, stored.max_attempts, stored.tags) == ("reports", 4, 3, ["daily"])
+        await oban.stop()
+
     def test_bad_cron_entries_are_named(self):
         with pytest.raises(ValueError, match="not valid"):
             parse_entry(("61 * * * *", "tests.workers.Noop"))
@@ -403,5 +507,22 @@ def test_workers_declared_with_cron_join_every_oban_unless_cron_is_off():
         assert (entry.expr, entry.timezone, entry.options["queue"]) == ("0 0 29 2 *", "Europe/Paris", "reports")
         assert entry.build_job(utcnow()).meta["cron_tz"] == "Europe/Paris"
         assert Oban(LiteEngine(":memory:"), cron=False)._cron_entries == []
+        assert entry in Oban(LiteEngine(":memory:"), cron=True)._cron_entries
     finally:
         cron_module._registered[:] = [e for e in cron_module._registered if "LeapDayReport" not in e.name]
+
+
+def test_job_functions_declared_with_cron_insert_with_their_options():
+    from oban import job as job_decorator
+    from oban.runtime import cron as cron_module
+
+    @job_decorator(queue="q", priority=4, max_attempts=2, cron="@daily")
+    def nightly_cleanup() -> None:
+        return None
+
+    try:
+        [entry] = [e for e in Oban(LiteEngine(":memory:"))._cron_entries if e.name.endswith(".nightly_cleanup")]
+        built = entry.build_job(utcnow())
+        assert (built.queue, built.priority, built.max_attempts) == ("q", 4, 2)
+    finally:
+        cron_module._registered[:] = [e for e in cron_module._registered if "nightly_cleanup" not in e.name]

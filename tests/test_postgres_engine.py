@@ -253,14 +253,17 @@ async def test_versions_outside_the_history_are_refused(engine) -> None:  # type
 # -- inserting -----------------------------------------------------------------------------------
 
 
-def _too_long_worker() -> Job:
-    """A job that skipped validation (Job() itself refuses names over 127 characters)."""
-    return Job._load(worker="w." + "x" * 130)
+async def _refuse_queue(admin, engine, queue: str) -> None:  # type: ignore[no-untyped-def]
+    """A CHECK constraint of the database's own that jobs pass validation to reach."""
+    await admin.execute(
+        f'ALTER TABLE "{engine.prefix}".oban_jobs ADD CONSTRAINT refused_queue CHECK (queue <> {queue!r})'
+    )
 
 
-async def test_a_worker_name_beyond_obans_check_is_a_value_error(engine) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValueError, match="worker_length"):
-        await engine.insert_jobs([Job(worker=WORKER), _too_long_worker()])
+async def test_a_check_constraint_failure_is_a_value_error_naming_it(engine, admin) -> None:  # type: ignore[no-untyped-def]
+    await _refuse_queue(admin, engine, "forbidden")
+    with pytest.raises(ValueError, match="refused_queue"):
+        await engine.insert_jobs([Job(worker=WORKER), Job(worker=WORKER, queue="forbidden")])
     assert await engine.list_jobs() == []
 
 
@@ -278,11 +281,12 @@ async def test_jobs_inserted_in_a_transaction_stay_invisible_until_commit(oban_e
     assert (await engine.get_job(job.id)).args == {"tx": True}  # type: ignore[union-attr]
 
 
-async def test_a_failed_transactional_insert_leaves_the_callers_transaction_usable(oban_engine_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_failed_transactional_insert_leaves_the_callers_transaction_usable(oban_engine_factory, admin) -> None:  # type: ignore[no-untyped-def]
     engine = await oban_engine_factory()
+    await _refuse_queue(admin, engine, "forbidden")
     async with oban_engine_factory.transaction() as conn:
-        with pytest.raises(ValueError, match="worker_length"):
-            await engine.insert_jobs([Job(worker=WORKER), _too_long_worker()], conn=conn)
+        with pytest.raises(ValueError, match="refused_queue"):
+            await engine.insert_jobs([Job(worker=WORKER), Job(worker=WORKER, queue="forbidden")], conn=conn)
         [kept] = await engine.insert_jobs([Job(worker=WORKER, args={"second": "try"})], conn=conn)
     assert [job.id for job in await engine.list_jobs()] == [kept.id]
 

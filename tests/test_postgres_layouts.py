@@ -388,10 +388,9 @@ async def test_leadership_works_without_install(engine, admin, layout) -> None: 
 
 
 async def test_unique_jobs_are_found_across_both_kinds_of_rows(engine, admin) -> None:  # type: ignore[no-untyped-def]
-    from oban.job import UNIQ_KEY, UniqueOptions
+    from oban.job import UniqueOptions
 
     job = Job(worker="app.Worker", args={"u": 1}, unique=UniqueOptions())
-    job.meta[UNIQ_KEY] = job.unique.key_for(job)  # type: ignore[union-attr]
     [first] = await engine.insert_jobs([job])
     again = Job(worker="app.Worker", args={"u": 1}, unique=UniqueOptions())
     [second] = await engine.insert_jobs([again])

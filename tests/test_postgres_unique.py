@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from oban import Job
-from oban.job import UNIQ_KEY, UniqueOptions
+from oban.job import UniqueOptions
 from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
 
 TEST_DSN = with_database(POSTGRES_DSN, POSTGRES_TEST_DATABASE)
@@ -18,10 +18,8 @@ pytestmark = pytest.mark.engines("postgres")
 
 
 def unique_job(**args: object) -> Job:
-    """A unique job keyed on its args, prepared the way ``Oban.enqueue`` prepares one."""
-    job = Job(worker="tests.workers.Unique", args=dict(args), unique=UniqueOptions())
-    job.meta[UNIQ_KEY] = job.unique.key_for(job)  # type: ignore[union-attr]
-    return job
+    """A unique job keyed on its args."""
+    return Job(worker="tests.workers.Unique", args=dict(args), unique=UniqueOptions())
 
 
 async def _count(admin: asyncpg.Connection, prefix: str) -> int:

@@ -49,6 +49,18 @@ def test_workers_resolve_from_their_names_importing_modules_when_needed():
     assert resolve_worker("oban.testing.conformance.runtime.RecordingWorker").__name__ == "RecordingWorker"
 
 
+def test_a_class_with_process_that_was_never_declared_a_worker_does_not_resolve():
+    with pytest.raises(WorkerNotFoundError, match=r"tests\.workers\.NotAWorker.*@worker"):
+        resolve_worker("tests.workers.NotAWorker")
+
+
+def test_a_worker_module_whose_own_imports_fail_says_so(tmp_path, monkeypatch):
+    (tmp_path / "broken_dependency_app.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(WorkerNotFoundError, match="no_such_dependency_xyz"):
+        resolve_worker("broken_dependency_app.Worker")
+
+
 @pytest.mark.parametrize("name", ["tests.workers.Missing", "no_such_module.Worker", "tests.workers.EVENTS", "Bare"])
 def test_unresolvable_workers_raise_naming_the_worker(name):
     with pytest.raises(WorkerNotFoundError, match=name.replace(".", r"\.")):

@@ -112,3 +112,27 @@ class CrashingTask:
         assert task is not None
         task.cancel()
         await asyncio.sleep(5)
+
+
+@worker(queue="default", unique={"period": 300}, meta={"source": "import"})
+class UniqueWithMeta:
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        return None
+
+
+class NotAWorker:
+    """Has a process method but was never declared a worker: it must never run."""
+
+    def process(self, job):  # type: ignore[no-untyped-def]
+        EVENTS.append(("not-a-worker", job.id))
+
+
+@job(queue="reports", priority=4, max_attempts=3, tags=["daily"])
+def reporting() -> None:
+    EVENTS.append(("reporting", None, None))
+
+
+@worker(queue="reports", priority=4, max_attempts=3, tags=["daily"])
+class Reporter:
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        return None

@@ -33,8 +33,10 @@ def job_from_row(row: Sequence[Any], timestamp: Callable[[Any], datetime | None]
 def insert_meta(job: Job) -> tuple[dict[str, Any], str | None]:
     """The ``meta`` to store for a new job, and its unique key (``None`` unless ``job.unique``).
 
-    A unique job's key goes into the stored meta under ``uniq_key``; the job itself is not changed.
+    Raises ``ValueError`` naming the field when the job breaks the rules (``Job.validate``). A
+    unique job's key goes into the stored meta under ``uniq_key``; the job itself is not changed.
     """
+    job.validate()
     key = job.unique_key
     return (job.meta, None) if key is None else ({**job.meta, UNIQ_KEY: key}, key)
 

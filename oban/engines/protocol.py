@@ -38,8 +38,9 @@ class Ack:
     ``state`` is ``completed``, ``retryable``, ``discarded``, ``cancelled`` or ``scheduled``
     (a snooze: the attempt is given back, so the row's ``attempt`` goes down by one).
     ``scheduled_at`` is set for ``retryable`` and ``scheduled``. ``error`` is appended to
-    ``errors``; ``meta`` keys are merged into ``meta``. ``at`` stamps ``completed_at``,
-    ``discarded_at`` or ``cancelled_at``.
+    ``errors``. Each key of ``meta`` replaces that key of the job's ``meta`` whole, its value
+    stored exactly (nulls and nested objects included); other keys are kept. ``at`` stamps
+    ``completed_at``, ``discarded_at`` or ``cancelled_at``.
     """
 
     job_id: int
@@ -79,10 +80,15 @@ class Engine(Protocol):
     async def insert_jobs(self, jobs: Sequence[Job], *, conn: Any = None) -> list[Job]:
         """Insert all ``jobs`` atomically (all or none) and return them as stored, in order.
 
-        A job with ``unique`` set and ``meta["uniq_key"]`` is not inserted when a job with the
-        same key exists in one of ``unique.states`` within ``unique.period`` (counted back from
-        now on ``unique.timestamp``); that job is returned instead with ``conflict=True`` and
-        the fields in ``replace[its state]`` overwritten. Concurrent inserts never both succeed.
+        Each job is checked first (``Job.validate``) and its JSON encoded strictly, so a bad job
+        raises ``ValueError`` naming the field before anything is written. The jobs given are
+        not changed: the engine returns new ``Job`` objects with ``id``, ``inserted_at`` and
+        ``scheduled_at`` set. A job with ``unique`` set stores ``meta["uniq_key"] =
+        job.unique_key`` and is not inserted when a job with the same key exists in one of
+        ``unique.states`` within ``unique.period`` (counted back from now on
+        ``unique.timestamp``), an earlier job of the same batch included; that job is returned
+        instead with ``conflict=True`` and the fields in ``replace[its state]`` overwritten.
+        Concurrent inserts never both succeed.
         With ``conn`` (the driver's own connection, inside the caller's transaction), the jobs
         and the ``insert`` notification become visible only if that transaction commits.
         Otherwise the engine notifies ``insert`` with ``{"queue": q}`` for queues that gained

@@ -83,6 +83,14 @@ def _error_code(error: BaseException) -> int | None:
     return None
 
 
+def _check_failure(error: BaseException) -> ValueError | None:
+    """The ``ValueError`` for a row a CHECK constraint refused, naming the constraint; else ``None``."""
+    if _error_code(error) not in _CHECK_FAILED:
+        return None
+    detail = error.args[1] if len(error.args) > 1 else error
+    return ValueError(f"the database rejected a job: {detail}")
+
+
 def _is_connection_error(error: BaseException) -> bool:
     if isinstance(error, InterfaceError | ConnectionError | asyncio.IncompleteReadError):
         return True
@@ -370,9 +378,9 @@ class MySQLEngine:
                         return settled
                     continue
                 if not await self._should_retry(error, attempt, statements.committing):
-                    if _error_code(error) in _CHECK_FAILED:
-                        detail = error.args[1] if len(error.args) > 1 else error
-                        raise ValueError(f"the database rejected a job: {detail}") from error
+                    refused = _check_failure(error)
+                    if refused is not None:
+                        raise refused from error
                     raise
                 continue
             pool.release(conn)
@@ -677,9 +685,12 @@ class MySQLEngine:
                     await cursor.execute(*notification)
             if own_transaction:
                 await conn.commit()
-        except BaseException:
+        except BaseException as error:
             if own_transaction:
                 await conn.rollback()
+            refused = _check_failure(error)
+            if refused is not None:
+                raise refused from error
             raise
         return inserted
 

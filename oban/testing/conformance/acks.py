@@ -33,6 +33,23 @@ class TestAcks:
         stored = await reload(engine, job)
         assert stored.meta == {"keep": 1, "recorded": True, "return": {"rows": [1, 2]}}
 
+    async def test_ack_meta_replaces_whole_keys_and_keeps_nulls(self, engine):
+        await insert(engine, meta={"keep": 1, "return": {"old": True}})
+        [job] = await claim(engine)
+        value = {"a": None, "b": 1, "nested": {"x": None, "list": [None, 1]}}
+        await engine.ack_jobs([ack(job, JobState.COMPLETED, meta={"recorded": True, "return": value})])
+        stored = await reload(engine, job)
+        assert stored.meta == {"keep": 1, "recorded": True, "return": value}
+
+    async def test_a_later_recorded_value_replaces_the_earlier_one(self, engine):
+        job = await insert(engine)
+        [first] = await claim(engine)
+        await engine.ack_jobs([ack(first, JobState.COMPLETED, meta={"recorded": True, "return": {"b": 1}})])
+        await engine.retry_jobs([job.id], utcnow())
+        [second] = await claim(engine)
+        await engine.ack_jobs([ack(second, JobState.COMPLETED, meta={"recorded": True, "return": {"c": 3}})])
+        assert (await reload(engine, job)).meta["return"] == {"c": 3}
+
     async def test_retryable_schedules_the_retry_and_appends_the_error(self, engine):
         await insert(engine)
         [job] = await claim(engine)

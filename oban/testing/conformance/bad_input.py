@@ -25,6 +25,60 @@ class TestBadInput:
             await engine.insert_jobs([new_job(meta={"huge": 2**70})])
         assert await engine.list_jobs() == []
 
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+    async def test_nan_and_infinity_are_refused_not_stored_as_null(self, engine, value):
+        with pytest.raises(ValueError, match="args"):
+            await engine.insert_jobs([new_job(args={"ok": 1, "x": [1, value]})])
+        with pytest.raises(ValueError, match="meta"):
+            await engine.insert_jobs([new_job(meta={"x": value})])
+        assert await engine.list_jobs() == []
+
+    async def test_non_string_keys_are_refused_not_turned_into_strings(self, engine):
+        with pytest.raises(ValueError, match="args"):
+            await engine.insert_jobs([new_job(args={1: "one"})])
+        with pytest.raises(ValueError, match="meta"):
+            await engine.insert_jobs([new_job(meta={"nested": {(1, 2): "pair"}})])
+        assert await engine.list_jobs() == []
+
+    @pytest.mark.parametrize("field", ["args", "meta", "args key"])
+    async def test_nul_characters_in_json_are_refused(self, engine, field):
+        values = {"args": {"args": {"text": "a\x00b"}}, "meta": {"meta": {"text": "a\x00b"}},
+                  "args key": {"args": {"a\x00b": 1}}}[field]
+        with pytest.raises(ValueError, match=field.split()[0]):
+            await engine.insert_jobs([new_job(**values)])
+        assert await engine.list_jobs() == []
+
+    @pytest.mark.parametrize("field", ["queue", "worker", "tags"])
+    async def test_nul_characters_in_names_and_tags_are_refused_even_when_set_by_hand(self, engine, field):
+        value = ["a\x00b"] if field == "tags" else "a\x00b"
+        with pytest.raises(ValueError, match=field):
+            new_job(**{field: value})
+        job = new_job()
+        setattr(job, field, value)  # past the constructor's checks: the engine checks again
+        with pytest.raises(ValueError, match=field):
+            await engine.insert_jobs([job])
+        assert await engine.list_jobs() == []
+
+    async def test_max_attempts_beyond_32_bits_is_refused_even_when_set_by_hand(self, engine):
+        with pytest.raises(ValueError, match=r"max_attempts.*1099511627776"):
+            new_job(max_attempts=2**40)
+        job = new_job()
+        job.max_attempts = 2**40
+        with pytest.raises(ValueError, match=r"max_attempts.*1099511627776"):
+            await engine.insert_jobs([job])
+        assert await engine.list_jobs() == []
+
+    async def test_args_nested_too_deep_are_refused_with_a_readable_error(self, engine):
+        deep: dict = {}
+        node = deep
+        for _ in range(10_000):
+            node["a"] = {}
+            node = node["a"]
+        with pytest.raises(ValueError, match="args") as raised:
+            await engine.insert_jobs([new_job(args=deep)])
+        assert len(str(raised.value)) < 1000
+        assert await engine.list_jobs() == []
+
     async def test_queue_and_worker_names_are_data_not_sql(self, engine):
         job = await insert(engine, queue=HOSTILE, worker=HOSTILE + ".Worker", args={HOSTILE: HOSTILE}, tags=[HOSTILE])
         [claimed] = await claim(engine, queue=HOSTILE)

@@ -58,6 +58,15 @@ class TestInsert:
         assert stored.scheduled_at == scheduled
         assert stored.worker == job.worker
 
+    async def test_the_jobs_given_are_left_untouched(self, engine):
+        meta = {"m": 1}
+        given = [new_job(args={"n": 1}, meta=meta), _unique(new_job(args={"n": 2}, meta=meta))]
+        stored = await engine.insert_jobs(given)
+        assert all(job.id is not None for job in stored)
+        assert [job.id for job in given] == [None, None] and [job.inserted_at for job in given] == [None, None]
+        assert given[0].meta == {"m": 1} and given[1].meta == {"m": 1} and meta == {"m": 1}
+        assert all(s is not g for s, g in zip(stored, given, strict=True))
+
     async def test_a_job_scheduled_in_the_future_is_scheduled(self, engine):
         job = await insert(engine, schedule_in=3600)
         stored = await reload(engine, job)
@@ -119,6 +128,38 @@ class TestUniqueInsert:
         assert not first.conflict
         assert second.conflict and second.id == first.id
         assert len(await engine.list_jobs()) == 1
+
+    async def test_duplicates_are_found_from_the_unique_options_alone(self, engine):
+        # The engine derives the key itself (Job.unique_key); nothing else needs to prepare the job.
+        first = (await engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
+        again = (await engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
+        assert again.conflict and again.id == first.id
+        assert len(await engine.list_jobs()) == 1
+
+    async def test_the_order_of_keys_does_not_make_jobs_distinct(self, engine):
+        first = (await engine.insert_jobs([_unique(new_job(args={"a": 1, "b": {"x": 1, "y": 2}}))]))[0]
+        again = (await engine.insert_jobs([_unique(new_job(args={"b": {"y": 2, "x": 1}, "a": 1}))]))[0]
+        assert again.conflict and again.id == first.id
+
+    async def test_args_read_back_from_the_database_duplicate_themselves(self, engine):
+        args = {"zeta": 1, "alpha": [1, {"k2": 2, "k1": 1}], "mid": "m", "a": None}
+        first = (await engine.insert_jobs([_unique(new_job(args=args))]))[0]
+        stored = await reload(engine, first)
+        again = (await engine.insert_jobs([_unique(new_job(args=stored.args))]))[0]
+        assert again.conflict and again.id == first.id
+
+    async def test_distinct_unique_jobs_sharing_default_meta_are_all_stored(self, engine):
+        shared = {"source": "import"}
+        jobs = [_unique(new_job(args={"n": n}, meta=shared)) for n in range(3)]
+        stored = await engine.insert_jobs(jobs)
+        assert [job.conflict for job in stored] == [False, False, False]
+        assert len({job.id for job in stored}) == 3 and len(await engine.list_jobs()) == 3
+        assert shared == {"source": "import"}
+
+    async def test_a_duplicate_later_in_the_same_batch_conflicts_with_the_earlier_one(self, engine):
+        stored = await engine.insert_jobs([_unique(new_job(args={"n": 1})), _unique(new_job(args={"n": 1}))])
+        assert [job.conflict for job in stored] == [False, True]
+        assert stored[0].id == stored[1].id and len(await engine.list_jobs()) == 1
 
     async def test_different_args_are_not_duplicates(self, engine):
         jobs = await engine.insert_jobs([_unique(new_job(args={"id": 1})), _unique(new_job(args={"id": 2}))])

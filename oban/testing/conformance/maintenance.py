@@ -28,6 +28,14 @@ class TestStage:
         assert (await reload(engine, running)).state is JobState.AVAILABLE
         assert (await reload(engine, later)).state is JobState.SCHEDULED
 
+    async def test_staging_can_be_limited_to_one_queue(self, engine):
+        mine = await insert(engine, queue="mine", schedule_in=30)
+        theirs = await insert(engine, queue="theirs", schedule_in=30)
+        queues = await engine.stage_jobs(utcnow() + timedelta(seconds=60), 100, "mine")
+        assert queues == ["mine"]
+        assert (await reload(engine, mine)).state is JobState.AVAILABLE
+        assert (await reload(engine, theirs)).state is JobState.SCHEDULED
+
     async def test_staging_respects_its_limit(self, engine):
         await insert_many(engine, 5, schedule_in=10)
         await engine.stage_jobs(utcnow() + timedelta(seconds=60), 3)

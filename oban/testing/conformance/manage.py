@@ -128,6 +128,21 @@ class TestUpdate:
             await engine.update_jobs([first.id, second.id], change)
         assert (await reload(engine, first)).priority == 1
 
+    async def test_max_attempts_below_the_attempt_is_refused_and_nothing_is_written(self, engine):
+        job = await insert(engine, max_attempts=5)
+        for _ in range(2):
+            [claimed] = await claim(engine)
+            error = {"at": "x", "attempt": claimed.attempt, "error": "e"}
+            await engine.ack_jobs([ack(claimed, JobState.RETRYABLE, delay=-1, error=error)])
+            await engine.stage_jobs(utcnow(), 100)
+        assert (await reload(engine, job)).attempt == 2
+        with pytest.raises(ValueError, match=r"max_attempts.*\b1\b"):
+            await engine.update_jobs([job.id], lambda j: j.update({"max_attempts": 1}))
+        stored = await reload(engine, job)
+        assert stored.max_attempts == 5 and stored.state is JobState.AVAILABLE
+        [again] = await claim(engine)
+        assert again.id == job.id and again.attempt == 3
+
     async def test_missing_ids_are_skipped(self, engine):
         job = await insert(engine)
         updated = await engine.update_jobs([job.id, 99999999], lambda j: j.update({"priority": 3}))

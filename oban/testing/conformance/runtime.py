@@ -9,7 +9,7 @@ import pytest
 
 from ...job import JobState
 from ...oban import Oban
-from ...results import Snooze
+from ...results import Record, Snooze
 from ...worker import worker
 from ._helpers import eventually
 
@@ -28,6 +28,8 @@ class RecordingWorker:
             raise RuntimeError(f"planned failure {job.attempt}")
         if job.args.get("snooze") and not job.meta.get("snoozed"):
             return Snooze(0)
+        if "record" in job.args:
+            return Record(job.args["record"])
         if job.args.get("wait_for_cancel"):
             for _ in range(500):
                 if job.cancelled():
@@ -37,6 +39,26 @@ class RecordingWorker:
 
     def backoff(self, job):  # type: ignore[no-untyped-def]
         return 0
+
+
+class _SlowFirstClaim:
+    """An engine whose first claim that finds jobs returns half a second late, as a slow one would."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._slowed = False
+        self.claimed = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    async def fetch_jobs(self, queue, demand, node, now):  # type: ignore[no-untyped-def]
+        jobs = await self._engine.fetch_jobs(queue, demand, node, now)
+        if jobs and not self._slowed:
+            self._slowed = True
+            self.claimed.set()
+            await asyncio.sleep(0.5)
+        return jobs
 
 
 class TestRuntime:
@@ -101,3 +123,32 @@ class TestRuntime:
             await eventually(finished)
         stored = await engine.get_job(job.id)
         assert stored.state is JobState.CANCELLED and stored.completed_at is None
+
+    async def test_a_job_inserted_while_a_claim_is_in_flight_starts_without_waiting_for_a_poll(self, engine):
+        RUNS.clear()
+        slow = _SlowFirstClaim(engine)
+        # With a 30 s poll, only the insert notification can start the second job in time.
+        async with Oban(slow, queues={"conformance": 5}, name="conformance-e", stage_interval=30) as oban:
+            await asyncio.sleep(0.1)
+            await oban.enqueue(RecordingWorker.new({"tag": "first"}))
+            await asyncio.wait_for(slow.claimed.wait(), 10)
+            await oban.enqueue(RecordingWorker.new({"tag": "second"}))
+
+            async def both_done() -> bool:
+                return len(await engine.list_jobs(states=[JobState.COMPLETED])) == 2
+
+            await eventually(both_done, within=5)
+        assert sorted(tag for tag, _ in RUNS) == ["first", "second"]
+
+    async def test_a_recorded_value_reads_back_exactly(self, engine):
+        RUNS.clear()
+        value = {"a": None, "b": 1, "list": [None, {"c": None}]}
+        async with Oban(engine, queues={"conformance": 2}, name="conformance-f", stage_interval=0.1) as oban:
+            job = await oban.enqueue(RecordingWorker.new({"tag": "record", "record": value}))
+
+            async def completed() -> bool:
+                stored = await engine.get_job(job.id)
+                return stored is not None and stored.state is JobState.COMPLETED
+
+            await eventually(completed)
+        assert (await engine.get_job(job.id)).recorded == value
