@@ -6,6 +6,7 @@ SQLite (``LiteEngine``), PostgreSQL (``PostgresEngine``) and MySQL/MariaDB (``My
 
 from .backoff import default_backoff
 from .errors import (
+    DatabaseError,
     InstanceNotFoundError,
     JobTimeoutError,
     ObanError,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "FINAL_STATES",
     "Cancel",
+    "DatabaseError",
     "InstanceNotFoundError",
     "Job",
     "JobState",

@@ -8,6 +8,7 @@ nesting is capped (orjson's limit), so what is stored reads back exactly as it w
 
 from __future__ import annotations
 
+import json
 import math
 import reprlib
 from typing import Any
@@ -68,7 +69,13 @@ def _refuse_lossy(value: Any, field: str, path: str) -> None:
 
 
 def decode(text: str | bytes | None, default: Any = None) -> Any:
-    """Decode JSON text; ``None`` gives ``default``."""
+    """Decode JSON text; ``None`` gives ``default``.
+
+    Integers wider than 64 bits, which another client may have written, are read exactly too.
+    """
     if text is None:
         return default
-    return orjson.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

@@ -37,3 +37,13 @@ def from_iso(text: str | None) -> datetime | None:
     if text is None:
         return None
     return as_utc(datetime.fromisoformat(text))
+
+
+def naive_utc(value: datetime) -> datetime:
+    """UTC without tzinfo: what a ``timestamp without time zone`` or ``DATETIME`` column holds."""
+    return as_utc(value).replace(tzinfo=None)
+
+
+def aware_utc(value: datetime | None) -> datetime | None:
+    """A stored timestamp (naive UTC, or aware) as aware UTC; ``None`` stays ``None``."""
+    return None if value is None else as_utc(value)

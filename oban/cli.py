@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from . import __version__
-from .engines._masking import dsn_secrets, scrub
+from .engines.kit import dsn_secrets, scrub
 from .engines.protocol import Engine
 from .engines.registry import engine_from_dsn
 from .errors import ObanError

@@ -7,6 +7,14 @@ class ObanError(Exception):
     """Base class of every error oban raises on purpose."""
 
 
+class DatabaseError(ObanError):
+    """The database or its driver failed an operation: unreachable, dropped, refused, broken.
+
+    The message names the engine's DSN (secrets masked) and the operation; the driver's own
+    exception is ``__cause__``. Engines raise this at their boundary, whatever the driver.
+    """
+
+
 class SchemaError(ObanError):
     """The database has no oban schema, or one at a version this code cannot use."""
 

@@ -238,35 +238,6 @@ class Job:
         self.meta = dict(self.meta)
         self.tags = _normalize_tags(self.tags)
 
-    @classmethod
-    def _load(cls, **values: Any) -> Job:
-        """Build a job from stored values without validation (engines use this for rows)."""
-        job = cls.__new__(cls)
-        job.worker = values["worker"]
-        job.args = values.get("args") or {}
-        job.id = values.get("id")
-        job.state = JobState(values.get("state", "available"))
-        job.queue = values.get("queue", "default")
-        job.attempt = values.get("attempt", 0)
-        job.max_attempts = values.get("max_attempts", 20)
-        job.priority = values.get("priority", 0)
-        job.meta = values.get("meta") or {}
-        job.tags = values.get("tags") or []
-        job.errors = values.get("errors") or []
-        job.attempted_by = values.get("attempted_by") or []
-        job.inserted_at = values.get("inserted_at")
-        job.scheduled_at = values.get("scheduled_at")
-        job.attempted_at = values.get("attempted_at")
-        job.completed_at = values.get("completed_at")
-        job.cancelled_at = values.get("cancelled_at")
-        job.discarded_at = values.get("discarded_at")
-        job.unique = None
-        job.replace = None
-        job.conflict = values.get("conflict", False)
-        job.extra = {}
-        job._cancelled = False
-        return job
-
     def cancelled(self) -> bool:
         """True once cancellation of this running job was requested, from any node."""
         return self._cancelled

@@ -6,33 +6,23 @@ import asyncio
 import logging
 import os
 import socket
-from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from . import _engine_users
+from . import _engine_users, _instances
 from ._time import utcnow
-from .engines.lite import LiteEngine
+from ._workers import worker_name
+from .cron import CronEntry, parse_entry, registered_entries
 from .engines.protocol import Engine
-from .errors import InstanceNotFoundError, SchemaError
+from .engines.registry import default_engine
+from .errors import SchemaError
 from .job import Job, JobState, schedule_state
-from .runtime._periodic import Periodic
-from .runtime.acker import Acker
-from .runtime.cron import Cron, CronEntry, parse_entry, registered_entries
-from .runtime.executor import execute
-from .runtime.leader import Leader
 from .runtime.lifeline import DEFAULTS as LIFELINE_DEFAULTS
-from .runtime.lifeline import lifeline as build_lifeline
-from .runtime.producer import Producer, QueueInfo, check_limit
+from .runtime.node import Node, NodeConfig
+from .runtime.producer import QueueInfo, check_limit
 from .runtime.pruner import DEFAULTS as PRUNER_DEFAULTS
-from .runtime.pruner import pruner as build_pruner
-from .runtime.stager import stager as build_stager
 
 log = logging.getLogger("oban")
-
-_instances: dict[str, Oban] = {}
 
 QueueConfig = int | Mapping[str, Any]
 JobRef = Job | int
@@ -98,35 +88,31 @@ class Oban:
         leadership: bool | None = None,
         shutdown_grace_period: float = 15.0,
     ) -> None:
-        self.engine: Engine = engine if engine is not None else LiteEngine("oban.db")
+        self.engine: Engine = engine if engine is not None else default_engine()
         self.name = name
         self.node = node or _default_node()
-        self.stage_interval = float(stage_interval)
-        if self.stage_interval <= 0:
+        if float(stage_interval) <= 0:
             raise ValueError(f"stage_interval must be positive, got {stage_interval!r}")
-        self.stage_limit = stage_limit
-        self.shutdown_grace_period = float(shutdown_grace_period)
-        self._queue_config = {queue: self._parse_queue(queue, config) for queue, config in (queues or {}).items()}
-        self._pruner_options = _options(pruner, PRUNER_DEFAULTS, "pruner")
-        self._lifeline_options = _options(lifeline, LIFELINE_DEFAULTS, "lifeline")
-        self._leadership = bool(self._queue_config) if leadership is None else leadership
+        queue_config = {queue: self._parse_queue(queue, config) for queue, config in (queues or {}).items()}
         entries: list[CronEntry] = []
         if cron is not False:
             entries = [parse_entry(spec, cron_timezone) for spec in (() if cron is None or cron is True else cron)]
             explicit = {entry.name for entry in entries}
             entries += [entry for entry in registered_entries() if entry.name not in explicit]
-        self._cron_entries = entries
-        self._producers: dict[str, Producer] = {}
-        self._acker: Acker | None = None
-        self._leader: Leader | None = None
-        self._loops: list[Periodic] = []
-        self._cron: Cron | None = None
-        self._threads: ThreadPoolExecutor | None = None
+        self._node = Node(
+            self.engine,
+            NodeConfig(
+                name=name, node=self.node, queues=queue_config, stage_interval=float(stage_interval),
+                stage_limit=stage_limit, pruner=_options(pruner, PRUNER_DEFAULTS, "pruner"),
+                lifeline=_options(lifeline, LIFELINE_DEFAULTS, "lifeline"), cron=tuple(entries),
+                leadership=bool(queue_config) if leadership is None else leadership,
+                shutdown_grace_period=float(shutdown_grace_period),
+            ),
+            self.enqueue_many,
+        )
         self._ready = False
-        self._started = False
         self._lock = asyncio.Lock()
-        self._background: set[asyncio.Task[Any]] = set()
-        _instances[name] = self
+        _instances.register(name, self)
 
     @staticmethod
     def _parse_queue(queue: str, config: QueueConfig) -> dict[str, Any]:
@@ -142,12 +128,8 @@ class Oban:
     @classmethod
     def get_instance(cls, name: str = "oban") -> Oban:
         """The ``Oban`` created under ``name`` (the most recent one, if several were)."""
-        try:
-            return _instances[name]
-        except KeyError:
-            raise InstanceNotFoundError(
-                f"no Oban instance named {name!r}; create Oban(name={name!r}, ...) first"
-            ) from None
+        instance: Oban = _instances.get(name)
+        return instance
 
     def __repr__(self) -> str:
         return f"Oban(name={self.name!r}, node={self.node!r}, engine={self.engine!r})"
@@ -155,7 +137,22 @@ class Oban:
     @property
     def is_leader(self) -> bool:
         """True while this node holds the cluster's leadership."""
-        return self._leader is not None and self._leader.is_leader
+        return self._node.is_leader
+
+    @property
+    def crontab(self) -> tuple[CronEntry, ...]:
+        """The cron entries this instance schedules while it leads."""
+        return self._node.config.cron
+
+    @property
+    def stage_interval(self) -> float:
+        """How often the leader stages due jobs, and how often idle queues poll."""
+        return self._node.config.stage_interval
+
+    @property
+    def shutdown_grace_period(self) -> float:
+        """How long ``stop()`` waits for running jobs."""
+        return self._node.config.shutdown_grace_period
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -173,51 +170,15 @@ class Oban:
     async def start(self) -> Oban:
         """Run this node's queues and background work; returns once it is listening."""
         async with self._lock:
-            if self._started:
+            if self._node.started:
                 return self
             try:
-                await self._start_runtime()
+                await self._ensure_ready()
+                await self._node.start()
             except BaseException:
-                await self._stop_runtime()
+                await self._release_engine()
                 raise
-            self._started = True
         return self
-
-    async def _start_runtime(self) -> None:
-        await self._ensure_ready()
-        await self.engine.listen(self._on_notification)
-        total = sum(config["limit"] for config in self._queue_config.values())
-        self._threads = ThreadPoolExecutor(max_workers=max(32, total), thread_name_prefix=f"oban-{self.name}")
-        self._acker = Acker(self.engine)
-        self._acker.start()
-        if self._leadership:
-            self._leader = Leader(self.engine, name=self.name, node=self.node)
-            await self._leader.start()
-            self._start_leader_work()
-        for queue, config in self._queue_config.items():
-            self._start_producer(queue, config["limit"], config["paused"])
-
-    def _start_leader_work(self) -> None:
-        leading = lambda: self.is_leader  # noqa: E731
-        self._loops = [build_stager(self.engine, interval=self.stage_interval, limit=self.stage_limit, when=leading)]
-        if self._pruner_options:
-            self._loops.append(build_pruner(self.engine, **self._pruner_options, when=leading))
-        if self._lifeline_options:
-            self._loops.append(build_lifeline(self.engine, **self._lifeline_options, when=leading))
-        for loop in self._loops:
-            loop.start()
-        self._cron = Cron(self._cron_entries, self.enqueue_many, when=leading)
-        self._cron.start()
-
-    def _start_producer(self, queue: str, limit: int, paused: bool) -> Producer:
-        assert self._acker is not None
-        producer = Producer(
-            queue=queue, limit=limit, paused=paused, engine=self.engine, node=self.node,
-            ack=self._acker.add, threads=self._threads, poll_interval=self.stage_interval,
-        )
-        self._producers[queue] = producer
-        producer.start()
-        return producer
 
     async def stop(self) -> None:
         """Stop claiming jobs, let running ones finish within the grace period, write every ack.
@@ -226,10 +187,11 @@ class Oban:
         for the lifeline to rescue; their ids are logged.
         """
         async with self._lock:
-            if not self._started:
+            try:
+                if self._node.started:
+                    await self._node.stop()
+            finally:
                 await self._release_engine()
-                return
-            await self._stop_runtime()
 
     async def _release_engine(self) -> None:
         """Close the engine unless another ``Oban`` still uses it."""
@@ -237,102 +199,18 @@ class Oban:
         if _engine_users.release(self.engine, self):
             await self.engine.close()
 
-    async def _stop_runtime(self) -> None:
-        try:
-            deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
-            if self._cron is not None:
-                await self._cron.stop()
-            for loop in self._loops:
-                await loop.stop()
-            results = await asyncio.gather(*(p.stop(deadline) for p in self._producers.values()))
-            if self._background:  # queues stopped by signals from other nodes
-                await asyncio.gather(*self._background, return_exceptions=True)
-            stragglers = [job.id for jobs in results for job in jobs]
-            if stragglers:
-                log.error(
-                    "shutdown grace period (%ss) ended with jobs still running; left for rescue: %s",
-                    self.shutdown_grace_period, stragglers,
-                )
-            if self._acker is not None:
-                await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
-            if self._leader is not None:
-                await self._leader.stop()
-            if self._threads is not None:
-                self._threads.shutdown(wait=False, cancel_futures=True)
-        finally:
-            try:
-                await self.engine.unlisten(self._on_notification)
-            finally:
-                self._producers.clear()
-                self._loops = []
-                self._cron = None
-                self._acker = None
-                self._leader = None
-                self._started = False
-                await self._release_engine()
-
     async def __aenter__(self) -> Oban:
         return await self.start()
 
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
 
-    # -- notifications -------------------------------------------------------------------------
-
-    def _on_notification(self, channel: str, payload: dict[str, Any]) -> None:
-        if channel == "insert":
-            producer = self._producers.get(payload.get("queue", ""))
-            if producer is not None:
-                producer.wake()
-        elif channel == "signal":
-            if payload.get("sender") == self.node and payload.get("instance") == self.name:
-                return  # applied locally when sent
-            target = payload.get("node")
-            if target is None or target == self.node:
-                pending = self._apply_signal(payload)
-                if pending is not None:
-                    task = asyncio.get_running_loop().create_task(pending)
-                    self._background.add(task)
-                    task.add_done_callback(self._background.discard)
-        elif channel == "leader" and self._leader is not None and payload.get("name") == self.name:
-            self._leader.on_resigned()
-
-    def _apply_signal(self, payload: Mapping[str, Any]) -> Coroutine[Any, Any, Any] | None:
-        """Apply a queue signal to this node; stopping a queue returns the wait to await."""
-        action = payload.get("action")
-        queue = payload.get("queue")
-        if action == "pkill":
-            ids = {int(i) for i in payload.get("job_ids", ())}
-            for producer in self._producers.values():
-                producer.cancel_running(ids)
-            return None
-        if action == "start":
-            if queue not in self._producers and self._started:
-                self._start_producer(queue, int(payload["limit"]), bool(payload.get("paused", False)))
-            return None
-        if action == "stop":
-            producer = self._producers.pop(queue, None)
-            if producer is not None:
-                deadline = asyncio.get_running_loop().time() + self.shutdown_grace_period
-                return producer.stop(deadline)
-            return None
-        if queue == "*":
-            targets = list(self._producers.values())
-        else:
-            targets = [self._producers[queue]] if queue in self._producers else []
-        for producer in targets:
-            if action == "pause":
-                producer.pause()
-            elif action == "resume":
-                producer.resume()
-            elif action == "scale":
-                producer.scale(int(payload["limit"]))
-        return None
+    # -- signals -------------------------------------------------------------------------------
 
     async def _signal(self, payload: dict[str, Any], node: str | None) -> None:
         payload = {**payload, "node": node, "sender": self.node, "instance": self.name}
         if node is None or node == self.node:
-            pending = self._apply_signal(payload)
+            pending = self._node.apply_signal(payload)
             if pending is not None:
                 await pending
         if node != self.node:
@@ -379,8 +257,6 @@ class Oban:
         state: str | Sequence[str] | None = None, limit: int = 1000,
     ) -> list[Job]:
         """Stored jobs matching every filter given, newest first."""
-        from .worker import worker_name
-
         await self._ensure_ready()
         if worker is not None and not isinstance(worker, str):
             worker = worker_name(worker)
@@ -412,7 +288,7 @@ class Oban:
         await self._ensure_ready()
         count = await self.engine.retry_jobs(ids, utcnow())
         if count:
-            await self.engine.notify("insert", [{"queue": q} for q in self._producers])
+            await self.engine.notify("insert", [{"queue": info.queue} for info in self._node.check_all_queues()])
         return count
 
     async def delete_job(self, job: JobRef) -> int:
@@ -456,12 +332,11 @@ class Oban:
 
     def check_queue(self, queue: str) -> QueueInfo | None:
         """This node's view of ``queue`` (limit, paused, running ids), or ``None`` if not running here."""
-        producer = self._producers.get(queue)
-        return producer.info() if producer is not None else None
+        return self._node.check_queue(queue)
 
     def check_all_queues(self) -> list[QueueInfo]:
         """Every queue running on this node."""
-        return [producer.info() for producer in self._producers.values()]
+        return self._node.check_all_queues()
 
     async def pause_queue(self, queue: str, *, node: str | None = None) -> None:
         """Stop claiming jobs from ``queue`` on every node (or on ``node``); running jobs finish."""
@@ -492,27 +367,3 @@ class Oban:
     async def stop_queue(self, queue: str, *, node: str | None = None) -> None:
         """Stop running ``queue`` on every node (or on ``node``), letting running jobs finish."""
         await self._signal({"action": "stop", "queue": queue}, node)
-
-    # -- testing -------------------------------------------------------------------------------
-
-    async def drain_queue(
-        self, queue: str = "default", *, with_scheduled: bool = False, limit: int = 100
-    ) -> dict[str, int]:
-        """Run every available job of ``queue`` here and now, until none is left; count outcomes.
-
-        Meant for tests: no queue needs to be running. ``with_scheduled`` first makes this queue's
-        scheduled and retryable jobs due (retries it produces are not run again in the same drain).
-        """
-        await self._ensure_ready()
-        outcomes: Counter[str] = Counter()
-        while True:
-            if with_scheduled:
-                await self.engine.stage_jobs(utcnow() + timedelta(days=36500), 1_000_000, queue)
-                with_scheduled = False
-            jobs = await self.engine.fetch_jobs(queue, limit, self.node, utcnow())
-            if not jobs:
-                return dict(outcomes)
-            acks = [await execute(job) for job in jobs]
-            await self.engine.ack_jobs(acks)
-            outcomes.update(ack.state.value for ack in acks)
-

@@ -1,15 +1,19 @@
-"""Workers: the ``@worker`` and ``@job`` decorators, and finding a worker from a job's name."""
+"""Workers: the ``@worker`` and ``@job`` decorators.
+
+A decorated class or function is registered under its ``module.QualName`` (``worker_name``) and
+gains ``new`` (build a job) and ``enqueue`` (insert it through a named ``Oban`` instance).
+"""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from .backoff import default_backoff
-from .errors import WorkerNotFoundError
+from . import _instances
+from ._workers import register_worker, resolve_worker, worker_name
+from .cron import register_periodic
 from .job import Job
 
 _JOB_OPTIONS = frozenset(
@@ -18,55 +22,6 @@ _JOB_OPTIONS = frozenset(
 )
 _CALL_OPTIONS = frozenset({"oban", "conn"})
 
-_registry: dict[str, type] = {}
-
-
-def worker_name(target: type | Callable[..., Any]) -> str:
-    """The name stored in a job's ``worker`` column: ``module.QualName``.
-
-    Works for worker classes, functions and ``@job`` functions (which carry their function's
-    module and qualified name).
-    """
-    return f"{target.__module__}.{target.__qualname__}"
-
-
-def register_worker(cls: type, name: str | None = None) -> None:
-    """Make ``cls`` resolvable under ``name`` (its ``module.QualName`` by default)."""
-    _registry[name or worker_name(cls)] = cls
-
-
-def resolve_worker(name: str) -> type:
-    """The registered worker for a job's ``worker`` string, importing its module when needed.
-
-    Only workers made with ``@worker`` or ``@job`` run: importing the module named by the
-    string runs its decorators, and a class that was never decorated is not a worker even if
-    it has a ``process`` method. Raises ``WorkerNotFoundError`` naming the worker otherwise.
-    """
-    found = _registry.get(name)
-    if found is not None:
-        return found
-    parts = name.split(".")
-    # Import the longest importable module prefix; its decorators register its workers.
-    for split in range(len(parts) - 1, 0, -1):
-        module_name = ".".join(parts[:split])
-        try:
-            importlib.import_module(module_name)
-        except ImportError as error:
-            if error.name is not None and not module_name.startswith(error.name):
-                raise WorkerNotFoundError(
-                    f"worker {name!r} could not be loaded: importing {module_name!r} failed: {error}"
-                ) from error
-            continue
-        break
-    found = _registry.get(name)
-    if found is not None:
-        return found
-    raise WorkerNotFoundError(
-        f"worker {name!r} could not be found: no class or function by that name was registered "
-        "with @worker or @job (is its module imported, e.g. with oban start --import?)"
-    )
-
-
 def _split_options(options: dict[str, Any], where: str) -> None:
     unknown = set(options) - _JOB_OPTIONS
     if unknown:
@@ -74,11 +29,7 @@ def _split_options(options: dict[str, Any], where: str) -> None:
 
 
 def _get_oban(oban: Any) -> Any:
-    from .oban import Oban
-
-    if isinstance(oban, Oban):
-        return oban
-    return Oban.get_instance(oban)
+    return _instances.get(oban) if isinstance(oban, str) else oban
 
 
 def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[type], type]:
@@ -113,8 +64,6 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
         cls._oban_options = defaults  # type: ignore[attr-defined]
         register_worker(cls)
         if cron is not None:
-            from .runtime.cron import register_periodic
-
             register_periodic(cron, name=worker_name(cls), options=defaults)
         return cls
 
@@ -190,26 +139,10 @@ def job(
         worker_cls = _function_worker(target)
         register_worker(worker_cls, target.name)
         if cron is not None:
-            from .runtime.cron import register_periodic
-
             register_periodic(cron, name=target.name, options=target._oban_options)
         return target
 
     return decorate
 
 
-def backoff_for(instance: Any, job: Job) -> float:
-    """Seconds to wait before retrying ``job``: the worker's ``backoff`` or Oban's default."""
-    custom = getattr(instance, "backoff", None)
-    if custom is not None:
-        return float(custom(job))
-    return default_backoff(job.attempt, job.max_attempts)
-
-
-def timeout_for(instance: Any, job: Job) -> float | None:
-    """The worker's ``timeout(job)`` in seconds, or ``None`` for no limit."""
-    custom = getattr(instance, "timeout", None)
-    if custom is None:
-        return None
-    value = custom(job)
-    return None if value is None else float(value)
+__all__ = ["JobFunction", "job", "resolve_worker", "worker", "worker_name"]

@@ -152,7 +152,7 @@ async def test_the_notification_poller_survives_a_killed_connection(oban_engine_
     handler = lambda channel, payload: heard.append(payload)  # noqa: E731
     await engine.listen(handler)
     try:
-        await mysql_query(admin, f"KILL {int(engine._poller._conn.thread_id())}")
+        await mysql_query(admin, f"KILL {int(engine._poller._source._conn.thread_id())}")
         await wait_until(lambda: engine.stats["notification_poll_failures"] >= 1, within=30)
         await mysql_query(
             admin,

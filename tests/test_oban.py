@@ -10,8 +10,10 @@ import pytest
 
 from oban import Job, JobState, Oban, SchemaError
 from oban._time import utcnow
+from oban.cron import parse_entry
 from oban.engines import LiteEngine
-from oban.runtime.cron import Cron, parse_entry
+from oban.runtime.cron import Cron
+from oban.testing import drain_queue
 from tests import workers
 from tests.support import wait_until
 
@@ -237,15 +239,15 @@ class TestRunningJobs:
             workers.AlwaysFails.new({}),
             workers.Echo.new({"tag": "d2"}, schedule_in=60),
         )
-        assert await oban.drain_queue("default") == {"completed": 1, "retryable": 1}
-        assert await oban.drain_queue("default", with_scheduled=True) == {"completed": 1, "retryable": 1}
+        assert await drain_queue("default", oban) == {"completed": 1, "retryable": 1}
+        assert await drain_queue("default", oban, with_scheduled=True) == {"completed": 1, "retryable": 1}
         await oban.stop()
 
     async def test_drain_queue_with_scheduled_stages_only_its_own_queue(self, engine):
         oban = Oban(engine)
         mine = await oban.enqueue(workers.Echo.new({"tag": "mine"}, queue="a", schedule_in=600))
         theirs = await oban.enqueue(workers.Echo.new({"tag": "theirs"}, queue="b", schedule_in=600))
-        assert await oban.drain_queue("a", with_scheduled=True) == {"completed": 1}
+        assert await drain_queue("a", oban, with_scheduled=True) == {"completed": 1}
         assert await state_of(oban, mine) is JobState.COMPLETED
         assert await state_of(oban, theirs) is JobState.SCHEDULED
         await oban.stop()
@@ -253,7 +255,7 @@ class TestRunningJobs:
     async def test_a_class_never_declared_a_worker_does_not_run(self, engine):
         oban = Oban(engine)
         job = await oban.enqueue(Job(worker="tests.workers.NotAWorker", max_attempts=1))
-        assert await oban.drain_queue("default") == {"discarded": 1}
+        assert await drain_queue("default", oban) == {"discarded": 1}
         stored = await oban.get_job(job)
         assert "tests.workers.NotAWorker" in stored.errors[0]["error"] and "@worker" in stored.errors[0]["error"]
         assert ("not-a-worker", job.id) not in workers.EVENTS
@@ -478,7 +480,7 @@ class TestLeaderChores:
 
     async def test_cron_jobs_carry_the_options_of_their_function_or_worker(self, engine):
         oban = Oban(engine, cron=[("* * * * *", workers.reporting), ("* * * * *", workers.Reporter)])
-        cron = Cron(oban._cron_entries, oban.enqueue_many, when=lambda: True)
+        cron = Cron(oban.crontab, oban.enqueue_many, when=lambda: True)
         minute = utcnow().replace(second=0, microsecond=0)
         inserted = {job.worker: job for job in await cron.evaluate(minute)}
         for name in ("tests.workers.reporting", "tests.workers.Reporter"):
@@ -494,8 +496,8 @@ class TestLeaderChores:
 
 
 def test_workers_declared_with_cron_join_every_oban_unless_cron_is_off():
+    from oban import cron as cron_module
     from oban import worker
-    from oban.runtime import cron as cron_module
 
     @worker(queue="reports", cron={"expr": "0 0 29 2 *", "timezone": "Europe/Paris"})
     class LeapDayReport:
@@ -503,25 +505,25 @@ def test_workers_declared_with_cron_join_every_oban_unless_cron_is_off():
             return None
 
     try:
-        [entry] = [e for e in Oban(LiteEngine(":memory:"))._cron_entries if e.name.endswith(".LeapDayReport")]
+        [entry] = [e for e in Oban(LiteEngine(":memory:")).crontab if e.name.endswith(".LeapDayReport")]
         assert (entry.expr, entry.timezone, entry.options["queue"]) == ("0 0 29 2 *", "Europe/Paris", "reports")
         assert entry.build_job(utcnow()).meta["cron_tz"] == "Europe/Paris"
-        assert Oban(LiteEngine(":memory:"), cron=False)._cron_entries == []
-        assert entry in Oban(LiteEngine(":memory:"), cron=True)._cron_entries
+        assert Oban(LiteEngine(":memory:"), cron=False).crontab == ()
+        assert entry in Oban(LiteEngine(":memory:"), cron=True).crontab
     finally:
         cron_module._registered[:] = [e for e in cron_module._registered if "LeapDayReport" not in e.name]
 
 
 def test_job_functions_declared_with_cron_insert_with_their_options():
+    from oban import cron as cron_module
     from oban import job as job_decorator
-    from oban.runtime import cron as cron_module
 
     @job_decorator(queue="q", priority=4, max_attempts=2, cron="@daily")
     def nightly_cleanup() -> None:
         return None
 
     try:
-        [entry] = [e for e in Oban(LiteEngine(":memory:"))._cron_entries if e.name.endswith(".nightly_cleanup")]
+        [entry] = [e for e in Oban(LiteEngine(":memory:")).crontab if e.name.endswith(".nightly_cleanup")]
         built = entry.build_job(utcnow())
         assert (built.queue, built.priority, built.max_attempts) == ("q", 4, 2)
     finally:

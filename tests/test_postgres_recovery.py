@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from oban import Job, Oban, worker
+from oban import DatabaseError, Job, Oban, worker
 from oban.engines.postgres import PostgresEngine
 from oban.job import JobState
 from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, with_database
@@ -68,7 +68,8 @@ async def test_the_pool_replaces_connections_the_server_killed(marked_engine, ad
     for _ in range(killed + 20):
         try:
             assert (await engine.get_job(job.id)).id == job.id  # type: ignore[union-attr]
-        except (asyncpg.PostgresConnectionError, ConnectionError):
+        except DatabaseError as error:  # the engine's own error, the driver's as its cause
+            assert isinstance(error.__cause__, asyncpg.PostgresConnectionError | ConnectionError)
             failures += 1
     assert failures <= killed
     for _ in range(20):

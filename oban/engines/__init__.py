@@ -1,14 +1,14 @@
-"""Engines: the ``Engine`` protocol and the databases oban runs on.
+"""Engines: the ``Engine`` protocol, the kit engines are built from, and the databases oban runs on.
 
-``LiteEngine`` (SQLite) is always available; ``PostgresEngine`` and ``MySQLEngine`` import
-their drivers only when first used.
+``LiteEngine`` (SQLite), ``PostgresEngine`` and ``MySQLEngine`` are imported, with their drivers,
+only when first named: ``import oban`` loads no database driver.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-from .lite import LiteEngine
 from .protocol import CHANNELS, Ack, Engine, NotificationHandler
 from .registry import engine_from_dsn, register_engine
 
@@ -24,14 +24,10 @@ __all__ = [
     "register_engine",
 ]
 
+_LAZY = {"LiteEngine": ".lite", "PostgresEngine": ".postgres", "MySQLEngine": ".mysql"}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "PostgresEngine":
-        from .postgres import PostgresEngine
-
-        return PostgresEngine
-    if name == "MySQLEngine":
-        from .mysql import MySQLEngine
-
-        return MySQLEngine
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'oban.engines' has no attribute {name!r}")

@@ -1,9 +1,31 @@
-"""The ``Engine`` protocol: everything the core asks of a database, and nothing about how.
+"""The ``Engine`` protocol: everything the core asks of a database, by concern, and nothing about how.
 
-An engine stores jobs in an Oban-compatible ``oban_jobs`` table and delivers notifications
+An engine stores jobs in an Oban-compatible ``oban_jobs`` table and carries notifications
 between nodes. The core never writes SQL; it calls these methods. Times passed in are
 timezone-aware UTC from the caller's clock; jobs returned carry aware UTC datetimes.
-``oban.testing.conformance`` is the executable form of these promises.
+
+The protocol comes in parts, one per concern, each a ``typing.Protocol`` of its own:
+:class:`Connection`, :class:`Schema`, :class:`Queueing`, :class:`Management`,
+:class:`Maintenance`, :class:`Leadership` and :class:`Notifications`. :class:`Engine` is all of
+them. The parts are separate so each reads as one contract and each part of the runtime depends
+on the part it uses (the leader on ``Leadership``, a producer on ``Queueing``); they are
+implemented by one object because they share its connections and its notion of "the database",
+and because a user configures one thing. Oban splits its Notifier and Peer from the Engine so
+they can be swapped independently; here a notification strategy is composed inside an engine
+instead (``oban.engines.kit.TablePoller`` serves two of ours), which keeps that choice with the
+database it depends on.
+
+Rules shared by every part:
+
+- Every method may be called from many nodes (engines on the same database) at once.
+- Jobs returned are new objects: changing one never changes what is stored, nor what another
+  call returned. Jobs given are never changed.
+- Bad input raises ``ValueError`` naming the field and value before anything is written.
+- A failure of the database or its driver raises ``oban.errors.DatabaseError`` (the driver's
+  error is its ``__cause__``), naming the engine's masked DSN and the method that failed.
+
+``oban.testing.conformance`` is the executable form of these promises; ``docs/conformance.md``
+says how to run it against a new engine.
 """
 
 from __future__ import annotations
@@ -19,16 +41,10 @@ NotificationHandler = Callable[[str, dict[str, Any]], None]
 """Called with ``(channel, payload)`` for every notification, on the event loop."""
 
 CHANNELS = ("insert", "signal", "leader")
+"""The channels notifications travel on; ``notify`` refuses any other."""
 
 RESCUE_ERROR = "rescued: the job was still executing when its node stopped responding"
 """The ``error`` text ``rescue_jobs`` records for each job it recovers."""
-
-
-def insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
-    """The ``insert`` notifications for stored jobs: one ``{"queue": q}`` per queue that gained
-    available jobs (conflicts and scheduled jobs wake nobody)."""
-    queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
-    return [{"queue": queue} for queue in queues]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,46 +69,63 @@ class Ack:
 
 
 @runtime_checkable
-class Engine(Protocol):
-    """What a database must do for oban. Every method is safe to call from many nodes at once."""
+class Connection(Protocol):
+    """Where the engine points, and its connections."""
 
     dsn: str
-    """Where the engine points (passwords masked); shown in logs and errors."""
+    """Where the engine points, secrets masked (``oban.engines.kit.mask_dsn``); shown in logs and errors."""
 
     async def connect(self) -> None:
-        """Open connections. Idempotent; the core calls it before any other method."""
+        """Open connections. Idempotent; every other method connects on first use as well."""
 
     async def close(self) -> None:
-        """Release every connection and stop delivering notifications."""
+        """Release every connection and stop delivering notifications.
 
-    async def install(self) -> None:
-        """Create or upgrade the schema to the newest version; harmless to repeat."""
+        Not final: any later call connects again and works as before.
+        """
 
-    async def uninstall(self) -> None:
-        """Drop everything ``install`` created."""
+
+@runtime_checkable
+class Schema(Protocol):
+    """The tables, and moving them between versions.
+
+    ``install()`` is ``migrate()`` and ``uninstall()`` is ``migrate(0)``; engines get both from
+    ``oban.engines.kit.EngineBase`` rather than writing them again.
+    """
 
     async def migrate(self, version: int | None = None) -> int:
-        """Move the schema up or down to ``version`` (newest if ``None``); return the version."""
+        """Move the schema up or down to ``version`` (newest if ``None``); return the version.
+
+        Harmless to repeat; ``0`` removes everything. A version this engine does not know raises
+        ``oban.errors.SchemaError``. Jobs stored survive moving up, and down to any version >= 1.
+        """
 
     async def schema_version(self) -> int:
         """The installed schema version, 0 when none is installed."""
 
+
+@runtime_checkable
+class Queueing(Protocol):
+    """The hot path: putting jobs in, claiming them, and writing back what happened."""
+
     async def insert_jobs(self, jobs: Sequence[Job], *, conn: Any = None) -> list[Job]:
         """Insert all ``jobs`` atomically (all or none) and return them as stored, in order.
 
-        Each job is checked first (``Job.validate``) and its JSON encoded strictly, so a bad job
-        raises ``ValueError`` naming the field before anything is written. The jobs given are
-        not changed: the engine returns new ``Job`` objects with ``id``, ``inserted_at`` and
-        ``scheduled_at`` set. A job with ``unique`` set stores ``meta["uniq_key"] =
-        job.unique_key`` and is not inserted when a job with the same key exists in one of
-        ``unique.states`` within ``unique.period`` (counted back from now on
-        ``unique.timestamp``), an earlier job of the same batch included; that job is returned
-        instead with ``conflict=True`` and the fields in ``replace[its state]`` overwritten.
-        Concurrent inserts never both succeed.
-        With ``conn`` (the driver's own connection, inside the caller's transaction), the jobs
-        and the ``insert`` notification become visible only if that transaction commits.
-        Otherwise the engine notifies ``insert`` with ``{"queue": q}`` for queues that gained
-        available jobs.
+        Each job is checked first (``Job.validate``) and its JSON encoded strictly
+        (``kit.encode_json``: no NaN, no NUL, string keys, 64-bit integers), so a bad job raises
+        ``ValueError`` naming the field before anything is written. The returned jobs carry
+        ``id``, ``inserted_at`` and ``scheduled_at`` (``inserted_at`` when not given).
+
+        A job with ``unique`` set stores ``meta["uniq_key"] = job.unique_key`` and is not
+        inserted when a job with that key exists in one of ``unique.states`` within
+        ``unique.period`` (counted back from now on ``unique.timestamp``), an earlier job of
+        the same batch included: that job is returned instead, with ``conflict=True`` and the
+        fields in ``replace[its state]`` overwritten. Concurrent inserts never both succeed.
+
+        Queues that gained ``available`` jobs hear of it on ``insert`` as ``{"queue": q}``, once
+        per queue; conflicts and scheduled jobs wake nobody. With ``conn`` (the driver's own
+        connection, inside the caller's transaction) the jobs and that notification exist only
+        once the transaction commits, never before, and not at all if it rolls back.
         """
 
     async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
@@ -100,15 +133,21 @@ class Engine(Protocol):
 
         Order is priority, then scheduled_at, then id. Claimed jobs become ``executing`` with
         ``attempt + 1``, ``attempted_at = now`` and ``node`` appended to ``attempted_by``, and are
-        returned in claim order. No job is ever claimed by two callers.
+        returned in claim order. No job is ever claimed by two callers. ``demand <= 0`` claims
+        nothing.
         """
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
-        """Apply a batch of outcomes; return the ids it changed.
+        """Apply a batch of outcomes (see :class:`Ack`); return the ids it changed.
 
         An ack applies only while its job is still ``executing`` at ``ack.attempt``, so a late
         ack never overwrites a job that was cancelled, rescued or claimed again since.
         """
+
+
+@runtime_checkable
+class Management(Protocol):
+    """Reading and changing jobs on a user's behalf (Oban's job management semantics)."""
 
     async def get_job(self, job_id: int) -> Job | None:
         """The job with this id, or ``None``."""
@@ -117,15 +156,20 @@ class Engine(Protocol):
         self, *, queue: str | None = None, worker: str | None = None,
         states: Sequence[JobState] | None = None, limit: int = 1000,
     ) -> list[Job]:
-        """Jobs matching every given filter, newest id first."""
+        """Jobs matching every given filter, newest id first, at most ``limit``."""
 
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
-        """Cancel the incomplete jobs among ``ids``; return (count, ids that were executing)."""
+        """Cancel the incomplete jobs among ``ids`` (``cancelled_at = now``).
+
+        Returns (count changed, ids that were executing, ascending). Finished jobs are left alone.
+        """
 
     async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
-        """Make jobs among ``ids`` that are not available or executing available now.
+        """Make the jobs among ``ids`` that are neither available nor executing available now.
 
-        A job whose attempts are exhausted gets ``max_attempts = attempt + 1``. Returns the count.
+        ``scheduled_at = now``; ``completed_at``, ``cancelled_at`` and ``discarded_at`` are
+        cleared; a job whose attempts are spent gets ``max_attempts = attempt + 1``. Returns the
+        count changed.
         """
 
     async def delete_jobs(self, ids: Sequence[int]) -> int:
@@ -134,42 +178,84 @@ class Engine(Protocol):
     async def update_jobs(self, ids: Sequence[int], change: Callable[[Job], Job]) -> list[Job]:
         """Atomically read each job, let ``change`` return its new version, and store it.
 
-        Only the updatable fields are written. Rows are locked while ``change`` runs; if it
-        raises, nothing is written. Missing ids are skipped.
+        Only the updatable fields (``oban.job.UPDATABLE_FIELDS``) and the state their change
+        implies are written; anything else ``change`` altered is ignored. Rows are locked while
+        ``change`` runs; if it raises, nothing is written. Missing ids are skipped. Returns the
+        new versions, in id order.
         """
 
-    async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
-        """Make up to ``limit`` scheduled/retryable jobs due by ``now`` available (only ``queue``'s
-        when given).
 
-        Returns the distinct queues that gained jobs, each once.
+@runtime_checkable
+class Maintenance(Protocol):
+    """The leader's chores."""
+
+    async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
+        """Make up to ``limit`` scheduled/retryable jobs due by ``now`` available (only
+        ``queue``'s when given).
+
+        Returns the distinct queues that gained jobs, each once, sorted.
         """
 
     async def prune_jobs(self, before: datetime, limit: int) -> int:
-        """Delete up to ``limit`` completed/cancelled/discarded jobs that finished before ``before``."""
+        """Delete up to ``limit`` finished jobs that finished before ``before``; return the count.
+
+        "Finished" is the state's own timestamp: ``completed_at`` for completed,
+        ``cancelled_at`` for cancelled, ``discarded_at`` for discarded jobs. No other job is touched.
+        """
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
         """Recover jobs ``executing`` since before ``before`` (their node died).
 
-        They become ``available``, or ``discarded`` at ``now`` when attempts are exhausted, and
-        get ``{"at": now, "attempt": attempt, "error": RESCUE_ERROR}`` appended to ``errors``.
-        Returns (rescued, discarded).
+        They become ``available``, or ``discarded`` at ``now`` when attempts are spent, and get
+        ``{"at": kit.to_iso(now), "attempt": attempt, "error": RESCUE_ERROR}`` appended to
+        ``errors``. Returns (rescued, discarded).
         """
 
+
+@runtime_checkable
+class Leadership(Protocol):
+    """One lease per cluster name; its holder does the cluster-wide chores."""
+
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
-        """Take or renew the lease for cluster ``name``; True if ``node`` holds it afterwards."""
+        """Take the lease for cluster ``name`` if it is free or expired at ``now``, or renew it
+        if ``node`` holds it; either way it then lasts until ``now + ttl``.
+
+        Returns whether ``node`` holds the lease afterwards. Two nodes never both hold it.
+        """
 
     async def resign_leader(self, name: str, node: str) -> None:
-        """Give up the lease if ``node`` holds it."""
+        """Give up the lease if ``node`` holds it; otherwise change nothing."""
+
+
+@runtime_checkable
+class Notifications(Protocol):
+    """Messages between nodes: inserts, queue signals, leadership changes."""
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
-        """Send JSON payloads on ``channel`` to every listening node, this one included."""
+        """Send JSON objects on ``channel`` to every listening engine on the database, this one
+        included, each delivered once.
+
+        ``channel`` must be one of :data:`CHANNELS` (``ValueError`` otherwise); payloads of any
+        size arrive intact.
+        """
 
     async def listen(self, handler: NotificationHandler) -> None:
         """Deliver every notification on :data:`CHANNELS` to ``handler`` until ``unlisten``.
 
-        Returns only once listening, so a notification sent afterwards is not missed.
+        Returns only once listening, so a notification sent afterwards is not missed. A handler
+        that raises is logged and does not stop delivery to the others.
         """
 
     async def unlisten(self, handler: NotificationHandler) -> None:
-        """Stop delivering notifications to ``handler``."""
+        """Stop delivering notifications to ``handler``; an unknown handler is ignored."""
+
+
+@runtime_checkable
+class Engine(
+    Connection, Schema, Queueing, Management, Maintenance, Leadership, Notifications, Protocol
+):
+    """What a database must do for oban: every part above, on one object."""
+
+
+PARTS: tuple[type, ...] = (Connection, Schema, Queueing, Management, Maintenance, Leadership, Notifications)
+"""The protocol's parts, in the order they are documented."""

@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import UnknownEngineError
-from ._masking import mask_dsn
+from .kit.masking import mask_dsn
 from .protocol import Engine
 
 _BUILTIN = {
@@ -74,3 +74,15 @@ def engine_from_dsn(dsn: str, **options: Any) -> Engine:
             ) from None
         return _build(factory, dsn, options)
     raise UnknownEngineError(f"no engine for DSN scheme {scheme!r}; known schemes: {', '.join(schemes())}")
+
+
+DEFAULT_PATH = "oban.db"
+
+
+def default_engine() -> Engine:
+    """The engine ``Oban()`` uses when given none: ``LiteEngine("oban.db")`` in the working
+    directory, which installs its schema on first use. Built on call, so importing oban loads no
+    database driver."""
+    factory = _load(_BUILTIN["sqlite"])
+    engine: Engine = factory(DEFAULT_PATH)
+    return engine

@@ -11,11 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from .._time import to_iso, utcnow
+from .._workers import backoff_for, resolve_worker, timeout_for
 from ..engines.protocol import Ack
 from ..errors import JobTimeoutError
 from ..job import Job, JobState
 from ..results import Cancel, Record, Snooze
-from ..worker import backoff_for, resolve_worker, timeout_for
 
 log = logging.getLogger("oban.executor")
 

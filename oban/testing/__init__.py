@@ -5,6 +5,8 @@
 - ``await all_enqueued(oban, worker=EmailWorker)``, ``assert_enqueued(...)`` and
   ``refute_enqueued(...)`` look for ``available`` or ``scheduled`` jobs in the database whose
   fields match; ``args`` and ``meta`` match when every given key has the given value.
+- ``await drain_queue("default", oban)`` runs a queue's available jobs here and now, without
+  running any queue, and counts the outcomes.
 
 The engine conformance suite is ``oban.testing.conformance``.
 """
@@ -13,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections import Counter
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from .. import _json
+from .._time import utcnow
 from ..job import Job, JobState
 from ..oban import Oban
+from ..runtime.executor import execute
 from ..worker import JobFunction
 
 _ENQUEUED = [JobState.AVAILABLE, JobState.SCHEDULED]
@@ -100,4 +106,28 @@ async def perform_job(worker: Any, args: Mapping[str, Any] | None = None, **opti
     return result
 
 
-__all__ = ["all_enqueued", "assert_enqueued", "perform_job", "refute_enqueued"]
+async def drain_queue(
+    queue: str = "default", oban: Oban | str = "oban", *, with_scheduled: bool = False, limit: int = 100
+) -> dict[str, int]:
+    """Run every available job of ``queue`` here and now, until none is left; count outcomes.
+
+    Meant for tests: no queue needs to be running. ``oban`` is an instance or its name.
+    ``with_scheduled`` first makes this queue's scheduled and retryable jobs due (retries the
+    drain produces are not run again in the same drain).
+    """
+    instance = Oban.get_instance(oban) if isinstance(oban, str) else oban
+    await instance._ensure_ready()
+    engine = instance.engine
+    outcomes: Counter[str] = Counter()
+    if with_scheduled:
+        await engine.stage_jobs(utcnow() + timedelta(days=36500), 1_000_000, queue)
+    while True:
+        jobs = await engine.fetch_jobs(queue, limit, instance.node, utcnow())
+        if not jobs:
+            return dict(outcomes)
+        acks = [await execute(job) for job in jobs]
+        await engine.ack_jobs(acks)
+        outcomes.update(ack.state.value for ack in acks)
+
+
+__all__ = ["all_enqueued", "assert_enqueued", "drain_queue", "perform_job", "refute_enqueued"]

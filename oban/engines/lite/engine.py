@@ -23,21 +23,37 @@ from urllib.parse import unquote
 
 import aiosqlite
 
-from ... import _json
-from ..._tasks import cancel_and_wait
-from ..._time import from_iso, to_iso, utcnow
-from ...errors import SchemaError
-from ...job import Job, JobState, apply_replace
-from .. import _local_hub
-from .._rows import insert_meta, inserted_job, job_from_row
-from .._sql import load_migrations, load_queries, split_statements
-from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
+from ..kit import (
+    RESCUE_ERROR,
+    Ack,
+    Backoff,
+    EngineBase,
+    Job,
+    JobState,
+    Migrations,
+    NotificationHandler,
+    TablePoller,
+    apply_replace,
+    check_channel,
+    decode_json,
+    encode_json,
+    from_iso,
+    hub,
+    insert_payloads,
+    inserted_job,
+    job_from_row,
+    load_queries,
+    prepare_insert,
+    split_statements,
+    to_iso,
+    utcnow,
+)
 
 log = logging.getLogger("oban.engines.lite")
 
 _Q = load_queries(__package__)
-_MIGRATIONS = load_migrations(__package__)
-LATEST_VERSION = max(_MIGRATIONS)
+_MIGRATIONS = Migrations.load(__package__)
+LATEST_VERSION = _MIGRATIONS.latest
 
 _Row = tuple[Any, ...]
 
@@ -79,10 +95,10 @@ def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], Any]) -> An
 
 
 def _ids_json(ids: Sequence[int]) -> str:
-    return _json.encode([int(i) for i in ids], "ids")
+    return encode_json([int(i) for i in ids], "ids")
 
 
-class LiteEngine:
+class LiteEngine(EngineBase):
     """Jobs in a SQLite file (or ``":memory:"``).
 
     ``LiteEngine("jobs.db")`` or ``LiteEngine("sqlite:///jobs.db")``. With ``install=True`` (the
@@ -110,13 +126,16 @@ class LiteEngine:
         self._hub_key = f"memory:{id(self)}" if in_memory else os.path.realpath(self.path)
         self._handlers: list[NotificationHandler] = []
         self._poll_interval = poll_interval
-        self._poller: asyncio.Task[None] | None = None
+        self._poller: TablePoller | None = None
+        self._listening = asyncio.Lock()
 
     @classmethod
     def from_dsn(cls, dsn: str, **options: Any) -> LiteEngine:
         """An engine for ``sqlite:///path`` that expects the schema to be installed already."""
         options.setdefault("install", False)
         return cls(dsn, **options)
+
+    driver_errors = (sqlite3.Error,)
 
     def __repr__(self) -> str:
         return f"LiteEngine({self.path!r})"
@@ -150,17 +169,16 @@ class LiteEngine:
             await db.close()
 
     async def _with_busy_retry(self, call: Callable[..., Any], *args: Any) -> Any:
-        delay = 0.005
-        for attempt in range(self._busy_retries + 1):
+        backoff = Backoff(0.005, 0.5)
+        while True:
             try:
                 return await call(*args)
             except sqlite3.OperationalError as error:
-                if not _is_busy(error) or attempt == self._busy_retries:
+                if not _is_busy(error) or backoff.failures >= self._busy_retries:
                     raise
+                delay = backoff.next()
                 log.debug("sqlite busy (%s), retrying in %.3fs", error, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        raise AssertionError("unreachable")
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(raw_connection, *args)`` on the connection's thread, retrying SQLITE_BUSY."""
@@ -174,48 +192,26 @@ class LiteEngine:
 
     # -- schema --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _read_version(db: sqlite3.Connection) -> int:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oban_schema'").fetchone():
+            return 0
+        return int(db.execute("SELECT max(version) FROM oban_schema").fetchone()[0] or 0)
+
     async def schema_version(self) -> int:
-        def read(db: sqlite3.Connection) -> int:
-            exists = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oban_schema'"
-            ).fetchone()
-            if not exists:
-                return 0
-            row = db.execute("SELECT max(version) FROM oban_schema").fetchone()
-            return int(row[0] or 0)
-
-        return await self._run(read)
-
-    async def install(self) -> None:
-        await self.migrate()
-
-    async def uninstall(self) -> None:
-        await self.migrate(0)
+        return await self._run(self._read_version)
 
     async def migrate(self, version: int | None = None) -> int:
-        target = LATEST_VERSION if version is None else version
-        if not 0 <= target <= LATEST_VERSION:
-            raise SchemaError(f"migration version must be between 0 and {LATEST_VERSION}, got {target!r}")
+        target = _MIGRATIONS.target(version)
 
         def migrate(db: sqlite3.Connection) -> int:
             def work() -> int:
-                has_table = db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oban_schema'"
-                ).fetchone()
-                current = 0
-                if has_table:
-                    current = int(db.execute("SELECT max(version) FROM oban_schema").fetchone()[0] or 0)
-                for step in range(current + 1, target + 1):
-                    for statement in split_statements(_MIGRATIONS[step][0]):
+                for script, reached in _MIGRATIONS.steps(self._read_version(db), target):
+                    for statement in split_statements(script):
                         db.execute(statement)
-                    db.execute("DELETE FROM oban_schema")
-                    db.execute("INSERT INTO oban_schema (version) VALUES (?)", (step,))
-                for step in range(current, target, -1):
-                    for statement in split_statements(_MIGRATIONS[step][1]):
-                        db.execute(statement)
-                    if step > 1:
+                    if reached > 0:
                         db.execute("DELETE FROM oban_schema")
-                        db.execute("INSERT INTO oban_schema (version) VALUES (?)", (step - 1,))
+                        db.execute("INSERT INTO oban_schema (version) VALUES (?)", (reached,))
                 return target
 
             return _in_write_transaction(db, work)
@@ -229,7 +225,7 @@ class LiteEngine:
             return []
         now = utcnow()
         now_text = to_iso(now)
-        prepared = [insert_meta(job) for job in jobs]
+        prepared = [prepare_insert(job) for job in jobs]
         rows = [self._insert_row(job, meta, now_text) for job, (meta, _) in zip(jobs, prepared, strict=True)]
         if conn is not None:
             inserted = await self._insert_in_user_transaction(conn, jobs, prepared, rows, now)
@@ -237,22 +233,22 @@ class LiteEngine:
             inserted = await self._run(self._insert_sync, jobs, prepared, rows, now)
         payloads = insert_payloads(inserted)
         if payloads:
-            _local_hub.publish(self._hub_key, "insert", payloads)
+            hub.publish(self._hub_key, "insert", payloads)
         return inserted
 
     def _notification_rows(
         self, channel: str, payloads: Sequence[dict[str, Any]], now: datetime
     ) -> list[tuple[Any, ...]]:
-        token, at = _local_hub.process_token(self._hub_key), to_iso(now)
-        return [(channel, _json.encode(payload, "payload"), token, at) for payload in payloads]
+        token, at = hub.process_token(self._hub_key), to_iso(now)
+        return [(channel, encode_json(payload, "payload"), token, at) for payload in payloads]
 
     @staticmethod
     def _insert_row(job: Job, meta: dict[str, Any], now_text: str) -> tuple[Any, ...]:
         scheduled = to_iso(job.scheduled_at) if job.scheduled_at is not None else now_text
         return (
             job.state.value, job.queue, job.worker,
-            _json.encode(job.args, "args"), _json.encode(meta, "meta"),
-            _json.encode(job.tags, "tags"),
+            encode_json(job.args, "args"), encode_json(meta, "meta"),
+            encode_json(job.tags, "tags"),
             job.max_attempts, job.priority, now_text, scheduled,
         )
 
@@ -314,7 +310,7 @@ class LiteEngine:
         assert unique is not None
         return {
             "key": key,
-            "states": _json.encode(sorted(s.value for s in unique.states), "unique.states"),
+            "states": encode_json(sorted(s.value for s in unique.states), "unique.states"),
             "since": None if unique.period is None else to_iso(now - timedelta(seconds=unique.period)),
             "timestamp": unique.timestamp,
         }
@@ -386,7 +382,7 @@ class LiteEngine:
                 "state": ack.state.value,
                 "at": to_iso(ack.at),
                 "scheduled_at": to_iso(ack.scheduled_at) if ack.scheduled_at else None,
-                "error": _json.encode(ack.error, "error") if ack.error is not None else None,
+                "error": encode_json(ack.error, "error") if ack.error is not None else None,
                 "meta": None,
             }
             for ack in acks
@@ -394,7 +390,7 @@ class LiteEngine:
         metas = [ack.meta for ack in acks]
         for meta in metas:
             if meta:
-                _json.encode(meta, "meta")  # refuse a bad value before anything is written
+                encode_json(meta, "meta")  # refuse a bad value before anything is written
 
         def ack(db: sqlite3.Connection) -> list[int]:
             def work() -> list[int]:
@@ -406,7 +402,7 @@ class LiteEngine:
                         found = db.execute(_Q["executing_meta"], row).fetchone()
                         if found is None:
                             continue
-                        row["meta"] = _json.encode({**_json.decode(found[0], {}), **meta}, "meta")
+                        row["meta"] = encode_json({**decode_json(found[0], {}), **meta}, "meta")
                     if db.execute(_Q["ack_job"], row).rowcount:
                         changed.append(row["id"])
                 return changed
@@ -440,7 +436,7 @@ class LiteEngine:
         )
         params = {
             "queue": queue, "worker": worker, "limit": limit,
-            "states": None if states is None else _json.encode([JobState(s).value for s in states], "states"),
+            "states": None if states is None else encode_json([JobState(s).value for s in states], "states"),
         }
 
         def select(db: sqlite3.Connection) -> list[Job]:
@@ -476,9 +472,9 @@ class LiteEngine:
     @staticmethod
     def _update_params(job: Job, now: datetime) -> dict[str, Any]:
         return {
-            "id": job.id, "args": _json.encode(job.args, "args"), "meta": _json.encode(job.meta, "meta"),
+            "id": job.id, "args": encode_json(job.args, "args"), "meta": encode_json(job.meta, "meta"),
             "max_attempts": job.max_attempts, "priority": job.priority, "queue": job.queue,
-            "scheduled_at": to_iso(job.scheduled_at or now), "tags": _json.encode(job.tags, "tags"),
+            "scheduled_at": to_iso(job.scheduled_at or now), "tags": encode_json(job.tags, "tags"),
             "worker": job.worker, "state": job.state.value,
         }
 
@@ -547,6 +543,7 @@ class LiteEngine:
     # -- notifications -------------------------------------------------------------------------
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
+        check_channel(channel)
         if not payloads:
             return
         rows = self._notification_rows(channel, payloads, utcnow())
@@ -555,17 +552,28 @@ class LiteEngine:
             _in_write_transaction(db, lambda: db.executemany(_Q["insert_notification"], rows))
 
         await self._run(write)
-        _local_hub.publish(self._hub_key, channel, list(payloads))
+        hub.publish(self._hub_key, channel, list(payloads))
 
     async def listen(self, handler: NotificationHandler) -> None:
-        _local_hub.subscribe(self._hub_key, handler)
+        hub.subscribe(self._hub_key, handler)
         self._handlers.append(handler)
-        if self._poller is None:
-            cursor = (await self._run(lambda db: db.execute(_Q["notification_cursor"]).fetchone()))[0]
-            self._poller = asyncio.create_task(self._poll(cursor), name=f"oban-lite-notifications-{self.path}")
+        async with self._listening:
+            if self._poller is not None:
+                return
+            poller = TablePoller(
+                _NotificationTable(self), sender=hub.process_token(self._hub_key), deliver=self._deliver,
+                interval=self._poll_interval,
+            )
+            try:
+                await poller.start()
+            except BaseException:
+                hub.unsubscribe(self._hub_key, handler)
+                self._handlers.remove(handler)
+                raise
+            self._poller = poller
 
     async def unlisten(self, handler: NotificationHandler) -> None:
-        _local_hub.unsubscribe(self._hub_key, handler)
+        hub.unsubscribe(self._hub_key, handler)
         if handler in self._handlers:
             self._handlers.remove(handler)
         if not self._handlers:
@@ -573,27 +581,34 @@ class LiteEngine:
 
     async def _stop_poller(self) -> None:
         poller, self._poller = self._poller, None
-        await cancel_and_wait(poller)
+        if poller is not None:
+            await poller.stop()
 
-    async def _poll(self, cursor: int) -> None:
-        """Deliver notifications other processes wrote; prune old ones now and then."""
-        token = _local_hub.process_token(self._hub_key)
-        last_prune = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self._poll_interval)
-            try:
-                params = {"cursor": cursor}
-                rows = await self._run(lambda db, p=params: db.execute(_Q["poll_notifications"], p).fetchall())
-                if loop.time() - last_prune > 30:
-                    last_prune = loop.time()
-                    before = to_iso(utcnow() - timedelta(seconds=60))
-                    await self._write_count(_Q["prune_notifications"], {"before": before})
-            except Exception as error:
-                log.warning("polling notifications failed: %r", error)
-                continue
-            for row_id, channel, payload, sender in rows:
-                cursor = row_id
-                if sender == token:
-                    continue  # the in-process hub delivered it already
-                _local_hub.deliver(self._handlers, channel, _json.decode(payload))
+    def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
+        hub.deliver(self._handlers, channel, payload)
+
+
+class _NotificationTable:
+    """How the :class:`TablePoller` reads ``oban_notifications`` through the engine's connection.
+
+    SQLite has one writer at a time and ``AUTOINCREMENT`` ids (schema v4), so rows appear in id
+    order and ids never repeat.
+    """
+
+    def __init__(self, engine: LiteEngine) -> None:
+        self._engine = engine
+
+    async def latest_ids(self, limit: int) -> list[int]:
+        rows = await self._engine._run(lambda db: db.execute(_Q["recent_notifications"], {"limit": limit}).fetchall())
+        return [row[0] for row in rows]
+
+    async def rows_after(self, cursor: int, gaps: Sequence[int], limit: int) -> list[tuple[int, str, str, str]]:
+        params = {"cursor": cursor, "gaps": encode_json(list(gaps), "gaps"), "limit": limit}
+        return await self._engine._run(lambda db: db.execute(_Q["poll_notifications"], params).fetchall())
+
+    async def prune(self, older_than: float) -> None:
+        before = to_iso(utcnow() - timedelta(seconds=older_than))
+        await self._engine._write_count(_Q["prune_notifications"], {"before": before})
+
+    async def close(self) -> None:
+        return None  # reads go through the engine's own connection

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .._masking import mask_dsn
+from ..kit import mask_dsn
 
 SCHEMES = ("mysql", "mariadb", "mysql+asyncmy", "mariadb+asyncmy")
 

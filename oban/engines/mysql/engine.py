@@ -2,7 +2,7 @@
 
 Neither database has ``UPDATE … RETURNING`` or pub/sub, so a claim is one short transaction that
 locks the next jobs ``FOR UPDATE SKIP LOCKED`` and updates them by primary key, and notifications
-go through a table that every node polls (see ``_poller``). Sessions run in UTC and, unless
+go through a table that every node polls (``kit.TablePoller``). Sessions run in UTC and, unless
 statement-based binary logging forbids it, at READ COMMITTED, which takes no gap locks. Deadlocks
 and lock wait timeouts are retried; a connection that dies is dropped and the work retried when it
 had not reached its commit, else the error is raised for the runtime to retry. Parameters are
@@ -14,34 +14,53 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 import re
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncmy
 from asyncmy.errors import InterfaceError, MySQLError
 
-from ... import _json
-from ..._time import as_utc, to_iso, utcnow
-from ...errors import ObanError, SchemaError
-from ...job import Job, JobState, apply_replace
-from .. import _local_hub
-from .._masking import mask_dsn
-from .._rows import insert_meta, inserted_job, job_from_row
-from .._sql import load_migrations, load_queries, split_statements
-from ..protocol import RESCUE_ERROR, Ack, NotificationHandler, insert_payloads
+from ..kit import (
+    RESCUE_ERROR,
+    Ack,
+    Backoff,
+    EngineBase,
+    Job,
+    JobState,
+    Migrations,
+    NotificationHandler,
+    ObanError,
+    SchemaError,
+    TablePoller,
+    apply_replace,
+    as_utc,
+    aware_utc,
+    check_channel,
+    decode_json,
+    encode_json,
+    hub,
+    insert_payloads,
+    inserted_job,
+    job_from_row,
+    load_queries,
+    mask_dsn,
+    naive_utc,
+    prepare_insert,
+    split_statements,
+    to_iso,
+    utcnow,
+)
 from . import _dsn
-from ._poller import NotificationPoller
 
 log = logging.getLogger("oban.engines.mysql")
 
 _Q = load_queries(__package__)
-_MIGRATIONS = load_migrations(__package__)
-LATEST_VERSION = max(_MIGRATIONS)
+_MIGRATIONS = Migrations.load(__package__)
+LATEST_VERSION = _MIGRATIONS.latest
 
 T = TypeVar("T")
 _Row = tuple[Any, ...]
@@ -64,17 +83,8 @@ _INSERT_VALUES = _INSERT_VALUES.strip()
 _NOTIFY_HEAD, _, _NOTIFY_VALUES = _Q["insert_notification"].partition("VALUES")
 _NOTIFY_VALUES = _NOTIFY_VALUES.strip()
 
-def _naive(value: datetime) -> datetime:
-    """What a DATETIME(6) column stores: UTC without a zone."""
-    return as_utc(value).replace(tzinfo=None)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=UTC)
-
-
 def _job_from_row(row: _Row) -> Job:
-    return job_from_row(row, _aware)
+    return job_from_row(row, aware_utc)
 
 
 def _error_code(error: BaseException) -> int | None:
@@ -175,7 +185,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups()) if match else (0, 0, 0)
 
 
-class MySQLEngine:
+class MySQLEngine(EngineBase):
     """Jobs in MySQL 8.0.13+ or MariaDB 10.6+.
 
     ``MySQLEngine("mysql://user:password@host:3306/app")`` (``mariadb://`` works too). The DSN
@@ -225,13 +235,15 @@ class MySQLEngine:
         self._listening = asyncio.Lock()
         self._hub_key = self._target.hub_key
         self._handlers: list[NotificationHandler] = []
-        self._poller: NotificationPoller | None = None
+        self._poller: TablePoller | None = None
         self._stats = {
             "deadlock_retries": 0,
             "lock_timeout_retries": 0,
             "connection_retries": 0,
             "unretried_errors": 0,
         }
+
+    driver_errors = (MySQLError,)
 
     def __repr__(self) -> str:
         return f"MySQLEngine({self.dsn!r})"
@@ -343,6 +355,7 @@ class MySQLEngine:
         again; without ``settle``, or if it cannot find out, the error is raised.
         """
         attempt = 0
+        reconnects, deadlocks = Backoff(0.05, 0.4), Backoff(0.005, 0.32, jitter=1.0)
         while True:
             attempt += 1
             if self._pool is None:
@@ -355,7 +368,7 @@ class MySQLEngine:
                     self._stats["unretried_errors"] += 1
                     raise
                 self._stats["connection_retries"] += 1
-                await asyncio.sleep(0.05 * 2**attempt)
+                await asyncio.sleep(reconnects.next())
                 continue
             statements = _Transaction(conn.cursor(), transaction)
             try:
@@ -377,11 +390,13 @@ class MySQLEngine:
                     if committed:
                         return settled
                     continue
-                if not await self._should_retry(error, attempt, statements.committing):
+                delay = self._retry_delay(error, attempt, statements.committing, reconnects, deadlocks)
+                if delay is None:
                     refused = _check_failure(error)
                     if refused is not None:
                         raise refused from error
                     raise
+                await asyncio.sleep(delay)
                 continue
             pool.release(conn)
             return result
@@ -398,23 +413,24 @@ class MySQLEngine:
             except BaseException:
                 conn.close()
 
-    async def _should_retry(self, error: BaseException, attempt: int, committing: bool) -> bool:
+    def _retry_delay(
+        self, error: BaseException, attempt: int, committing: bool, reconnects: Backoff, deadlocks: Backoff
+    ) -> float | None:
+        """How long to wait before running the work again after ``error``, or ``None`` to raise it."""
         if not isinstance(error, Exception):
-            return False
+            return None
         code = _error_code(error)
         if code in (_DEADLOCK, _LOCK_WAIT_TIMEOUT) and attempt <= self.max_retries:
             self._stats["deadlock_retries" if code == _DEADLOCK else "lock_timeout_retries"] += 1
             log.debug("retrying after MySQL error %s (attempt %d)", code, attempt)
-            await asyncio.sleep(random.uniform(0.001, 0.005 * 2 ** min(attempt, 6)))
-            return True
+            return deadlocks.next()
         if _is_connection_error(error) and not committing and attempt <= 3:
             self._stats["connection_retries"] += 1
             log.info("MySQL connection lost (%r); retrying on a new connection", error)
-            await asyncio.sleep(0.05 * 2 ** (attempt - 1))
-            return True
+            return reconnects.next()
         if code in (_DEADLOCK, _LOCK_WAIT_TIMEOUT) or _is_connection_error(error):
             self._stats["unretried_errors"] += 1
-        return False
+        return None
 
     # -- schema --------------------------------------------------------------------------------
 
@@ -435,14 +451,6 @@ class MySQLEngine:
         row = await cursor.fetchone()
         return int(row[0] or 0) if row else 0
 
-    async def install(self) -> None:
-        """Create or upgrade the schema to the newest version; harmless to repeat."""
-        await self.migrate()
-
-    async def uninstall(self) -> None:
-        """Drop every table ``install`` created."""
-        await self.migrate(0)
-
     async def migrate(self, version: int | None = None) -> int:
         """Move the schema to ``version`` (newest if ``None``) and return it.
 
@@ -450,9 +458,7 @@ class MySQLEngine:
         skipped when its work is already done, and a failed migration can simply be run again.
         A named lock keeps two nodes from migrating one database at the same time.
         """
-        target = LATEST_VERSION if version is None else version
-        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= LATEST_VERSION:
-            raise SchemaError(f"migration version must be between 0 and {LATEST_VERSION}, got {target!r}")
+        target = _MIGRATIONS.target(version)
         lock = "oban_migrate_" + hashlib.sha1(self._target.database.encode()).hexdigest()[:24]
 
         async def migrate(cursor: Any) -> int:
@@ -460,14 +466,10 @@ class MySQLEngine:
             if (await cursor.fetchone())[0] != 1:
                 raise SchemaError(f"another process is migrating {self.dsn}; gave up waiting after 60s")
             try:
-                current = await self._read_version(cursor)
-                for step in range(current + 1, target + 1):
-                    await self._run_script(cursor, _MIGRATIONS[step][0])
-                    await self._record_version(cursor, step)
-                for step in range(current, target, -1):
-                    await self._run_script(cursor, _MIGRATIONS[step][1])
-                    if step > 1:
-                        await self._record_version(cursor, step - 1)
+                for script, reached in _MIGRATIONS.steps(await self._read_version(cursor), target):
+                    await self._run_script(cursor, script)
+                    if reached > 0:
+                        await self._record_version(cursor, reached)
             finally:
                 await cursor.execute("SELECT RELEASE_LOCK(%s)", (lock,))
                 await cursor.fetchall()
@@ -501,11 +503,11 @@ class MySQLEngine:
         if not jobs:
             return []
         now = utcnow()
-        prepared = [insert_meta(job) for job in jobs]
+        prepared = [prepare_insert(job) for job in jobs]
         rows = self._insert_rows_for(jobs, prepared, now)
         if conn is not None:
             return await self._insert_in_user_transaction(conn, jobs, prepared, rows, now)
-        sender = _local_hub.process_token(self._hub_key)
+        sender = hub.process_token(self._hub_key)
         attempted: list[Job] = []
 
         async def insert(cursor: Any) -> list[Job]:
@@ -529,7 +531,7 @@ class MySQLEngine:
         inserted = await self._run(insert, settle=settle)
         payloads = insert_payloads(inserted)
         if payloads:
-            _local_hub.publish(self._hub_key, "insert", payloads)
+            hub.publish(self._hub_key, "insert", payloads)
         return inserted
 
     @staticmethod
@@ -537,14 +539,14 @@ class MySQLEngine:
         jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]], now: datetime
     ) -> list[tuple[Any, ...]]:
         """Parameters for each job's row; encoding errors surface here, before any SQL runs."""
-        encode = _json.encode
-        stored_now = _naive(now)
+        encode = encode_json
+        stored_now = naive_utc(now)
         return [
             (
                 job.state.value, job.queue, job.worker,
                 encode(job.args, "args"), encode(meta, "meta"), encode(job.tags, "tags"),
                 job.max_attempts, job.priority, stored_now,
-                stored_now if job.scheduled_at is None else _naive(job.scheduled_at),
+                stored_now if job.scheduled_at is None else naive_utc(job.scheduled_at),
             )
             for job, (meta, _) in zip(jobs, prepared, strict=True)
         ]
@@ -644,7 +646,7 @@ class MySQLEngine:
     async def _find_unique(cursor: Any, job: Job, key: str, now: datetime) -> Job | None:
         unique = job.unique
         assert unique is not None
-        since = None if unique.period is None else _naive(now - timedelta(seconds=unique.period))
+        since = None if unique.period is None else naive_utc(now - timedelta(seconds=unique.period))
         await cursor.execute(
             _Q["find_unique"],
             {
@@ -702,7 +704,7 @@ class MySQLEngine:
         if not payloads:
             return None
         sql = _NOTIFY_HEAD + "VALUES " + ",\n".join([_NOTIFY_VALUES] * len(payloads))
-        return sql, [value for payload in payloads for value in (channel, _json.encode(payload, "payload"), sender)]
+        return sql, [value for payload in payloads for value in (channel, encode_json(payload, "payload"), sender)]
 
     # -- running -------------------------------------------------------------------------------
 
@@ -710,7 +712,7 @@ class MySQLEngine:
         """Claim up to ``demand`` available jobs of ``queue``; see ``Engine.fetch_jobs``."""
         if demand <= 0:
             return []
-        attempted_at = _naive(now)
+        attempted_at = naive_utc(now)
         pending: list[Job] = []
 
         def claimed(jobs: list[Job]) -> list[Job]:
@@ -718,7 +720,7 @@ class MySQLEngine:
             for job in jobs:
                 job.state = JobState.EXECUTING
                 job.attempt += 1
-                job.attempted_at = _aware(attempted_at)
+                job.attempted_at = aware_utc(attempted_at)
                 job.attempted_by = [*job.attempted_by, node]
             return jobs
 
@@ -739,7 +741,7 @@ class MySQLEngine:
             before = {job.id: job.attempt for job in pending}
             rows = await self._settle_read(_Q["claim_outcome"], {"ids": tuple(before)})
             ours = any(
-                attempt == before[job_id] + 1 and at == attempted_at and _json.decode(by, [])[-1:] == [node]
+                attempt == before[job_id] + 1 and at == attempted_at and decode_json(by, [])[-1:] == [node]
                 for job_id, attempt, at, by in rows
             )
             log.warning("a claim's COMMIT lost its connection; it %s", "committed" if ours else "did not commit")
@@ -754,14 +756,14 @@ class MySQLEngine:
             await cursor.execute(sql, params)
             return list(await cursor.fetchall())
 
-        for attempt in range(5):
+        backoff = Backoff(0.2, 1.6)
+        while True:
             try:
                 return await self._run(read, transaction=False)
             except Exception as error:
-                if not _is_connection_error(error) or attempt == 4:
+                if not _is_connection_error(error) or backoff.failures >= 4:
                     raise
-                await asyncio.sleep(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
+                await asyncio.sleep(backoff.next())
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         """Apply a batch of outcomes in one statement; return the ids it changed."""
@@ -784,9 +786,9 @@ class MySQLEngine:
                 await cursor.execute(_Q["select_meta"], {"ids": with_meta})
                 for job_id, stored in await cursor.fetchall():
                     if job_id in locked:
-                        merged = {**_json.decode(stored, {}), **(by_id[job_id].meta or {})}
-                        documents[job_id]["meta"] = _json.encode(merged, "meta")
-            encoded = _json.encode([documents[job_id] for job_id in sorted(locked)], "acks")
+                        merged = {**decode_json(stored, {}), **(by_id[job_id].meta or {})}
+                        documents[job_id]["meta"] = encode_json(merged, "meta")
+            encoded = encode_json([documents[job_id] for job_id in sorted(locked)], "acks")
             await cursor.execute_and_commit(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
             return [job_id for job_id in by_id if job_id in locked]
 
@@ -796,14 +798,14 @@ class MySQLEngine:
     def _ack_document(ack: Ack) -> dict[str, Any]:
         document: dict[str, Any] = {
             "id": int(ack.job_id), "attempt": ack.attempt, "state": JobState(ack.state).value,
-            "at": _naive(ack.at).isoformat(sep=" ", timespec="microseconds"),
+            "at": naive_utc(ack.at).isoformat(sep=" ", timespec="microseconds"),
         }
         if ack.scheduled_at is not None:
-            document["scheduled_at"] = _naive(ack.scheduled_at).isoformat(sep=" ", timespec="microseconds")
+            document["scheduled_at"] = naive_utc(ack.scheduled_at).isoformat(sep=" ", timespec="microseconds")
         if ack.error is not None:
-            document["error"] = _json.encode(ack.error, "error")
+            document["error"] = encode_json(ack.error, "error")
         if ack.meta:
-            _json.encode(ack.meta, "meta")  # refuse a bad value before anything is written
+            encode_json(ack.meta, "meta")  # refuse a bad value before anything is written
         return document
 
     # -- reading and managing ------------------------------------------------------------------
@@ -848,7 +850,7 @@ class MySQLEngine:
         wanted = _ids(ids)
         if not wanted:
             return 0, []
-        params = {"ids": wanted, "now": _naive(now)}
+        params = {"ids": wanted, "now": naive_utc(now)}
 
         async def cancel(cursor: Any) -> tuple[int, list[int]]:
             await cursor.execute(_Q["lock_cancellable"], params)
@@ -864,7 +866,7 @@ class MySQLEngine:
 
     async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
         """Make jobs among ``ids`` available now; see ``Engine.retry_jobs``."""
-        return await self._lock_then_write("lock_retryable", "retry_jobs", {"ids": _ids(ids), "now": _naive(now)})
+        return await self._lock_then_write("lock_retryable", "retry_jobs", {"ids": _ids(ids), "now": naive_utc(now)})
 
     async def delete_jobs(self, ids: Sequence[int]) -> int:
         """Delete the jobs among ``ids`` that are not executing; return the count."""
@@ -892,9 +894,9 @@ class MySQLEngine:
     @staticmethod
     def _update_params(job: Job, now: datetime) -> dict[str, Any]:
         return {
-            "id": job.id, "args": _json.encode(job.args, "args"), "meta": _json.encode(job.meta, "meta"),
+            "id": job.id, "args": encode_json(job.args, "args"), "meta": encode_json(job.meta, "meta"),
             "max_attempts": job.max_attempts, "priority": job.priority, "queue": job.queue,
-            "scheduled_at": _naive(job.scheduled_at or now), "tags": _json.encode(job.tags, "tags"),
+            "scheduled_at": naive_utc(job.scheduled_at or now), "tags": encode_json(job.tags, "tags"),
             "worker": job.worker, "state": JobState(job.state).value,
         }
 
@@ -920,7 +922,7 @@ class MySQLEngine:
 
     async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
         """Make up to ``limit`` due scheduled/retryable jobs (of ``queue``, if given) available; return their queues."""
-        params = {"now": _naive(now), "limit": int(limit), "queue": queue}
+        params = {"now": naive_utc(now), "limit": int(limit), "queue": queue}
 
         async def stage(cursor: Any) -> list[str]:
             await cursor.execute(_Q["lock_due_jobs"], params)
@@ -934,7 +936,7 @@ class MySQLEngine:
 
     async def prune_jobs(self, before: datetime, limit: int) -> int:
         """Delete up to ``limit`` finished jobs that finished before ``before``."""
-        params = {"before": _naive(before), "limit": int(limit)}
+        params = {"before": naive_utc(before), "limit": int(limit)}
 
         async def find(cursor: Any) -> tuple[int, ...]:
             await cursor.execute(_Q["find_prunable"], params)
@@ -945,7 +947,7 @@ class MySQLEngine:
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
         """Recover jobs executing since before ``before``, noting why in ``errors``; return (rescued, discarded)."""
-        params = {"before": _naive(before), "now": _naive(now), "at": to_iso(now), "error": RESCUE_ERROR}
+        params = {"before": naive_utc(before), "now": naive_utc(now), "at": to_iso(now), "error": RESCUE_ERROR}
 
         async def rescue(cursor: Any) -> tuple[int, int]:
             await cursor.execute(_Q["discard_orphans"], params)
@@ -960,8 +962,8 @@ class MySQLEngine:
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
         """Take or renew the lease for ``name``; True if ``node`` holds it afterwards."""
         params = {
-            "name": name, "node": node, "now": _naive(now),
-            "expires_at": _naive(now + timedelta(seconds=ttl)),
+            "name": name, "node": node, "now": naive_utc(now),
+            "expires_at": naive_utc(now + timedelta(seconds=ttl)),
         }
 
         async def elect(cursor: Any) -> bool:
@@ -985,12 +987,13 @@ class MySQLEngine:
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
         """Deliver in this process at once and write the payloads for other nodes to poll."""
+        check_channel(channel)
         payloads = list(payloads)
         if not payloads:
             return
-        _json.encode(payloads, "payloads")
-        _local_hub.publish(self._hub_key, channel, payloads)
-        sender = _local_hub.process_token(self._hub_key)
+        encode_json(payloads, "payloads")
+        hub.publish(self._hub_key, channel, payloads)
+        sender = hub.process_token(self._hub_key)
 
         notification = self._notification(channel, payloads, sender)
         assert notification is not None
@@ -1002,26 +1005,26 @@ class MySQLEngine:
 
     async def listen(self, handler: NotificationHandler) -> None:
         """Deliver notifications to ``handler``; returns once the poller knows where to start."""
-        _local_hub.subscribe(self._hub_key, handler)
+        hub.subscribe(self._hub_key, handler)
         self._handlers.append(handler)
         async with self._listening:
             if self._poller is not None:
                 return
-            poller = NotificationPoller(
-                connect=self._connect_one, queries=_Q, sender=_local_hub.process_token(self._hub_key),
+            poller = TablePoller(
+                _NotificationTable(self._connect_one), sender=hub.process_token(self._hub_key),
                 deliver=self._deliver, interval=self.poll_interval,
             )
             try:
                 await poller.start()
             except BaseException:
-                _local_hub.unsubscribe(self._hub_key, handler)
+                hub.unsubscribe(self._hub_key, handler)
                 self._handlers.remove(handler)
                 raise
             self._poller = poller
 
     async def unlisten(self, handler: NotificationHandler) -> None:
         """Stop delivering to ``handler``; the poller stops with the last handler."""
-        _local_hub.unsubscribe(self._hub_key, handler)
+        hub.unsubscribe(self._hub_key, handler)
         if handler in self._handlers:
             self._handlers.remove(handler)
         if not self._handlers and self._poller is not None:
@@ -1029,4 +1032,35 @@ class MySQLEngine:
             await poller.stop()
 
     def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
-        _local_hub.deliver(self._handlers, channel, payload)
+        hub.deliver(self._handlers, channel, payload)
+
+
+class _NotificationTable:
+    """How the :class:`TablePoller` reads ``oban_notifications``: on a connection of its own."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Any]]) -> None:
+        self._connect = connect
+        self._conn: Any = None
+
+    async def _fetch(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        if self._conn is None:
+            self._conn = await self._connect()
+        async with self._conn.cursor() as cursor:
+            await cursor.execute(sql, params)
+            return list(await cursor.fetchall())
+
+    async def latest_ids(self, limit: int) -> list[int]:
+        return [row[0] for row in await self._fetch(_Q["recent_notifications"], {"limit": limit})]
+
+    async def rows_after(self, cursor: int, gaps: Sequence[int], limit: int) -> list[Any]:
+        return await self._fetch(
+            _Q["poll_notifications"], {"cursor": cursor, "gaps": tuple(gaps) or (0,), "limit": limit}
+        )
+
+    async def prune(self, older_than: float) -> None:
+        await self._fetch(_Q["prune_notifications"], {"age": older_than, "limit": 10_000})
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()

@@ -14,18 +14,13 @@ import asyncio
 import base64
 import binascii
 import gzip
-import json
 import logging
-import random
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-import orjson
-
-from ... import _json
-from ..._tasks import cancel_and_wait
+from ..kit import Backoff, cancel_and_wait, decode_json, encode_json
 
 log = logging.getLogger("oban.engines.postgres.notifier")
 
@@ -63,7 +58,7 @@ def encode_payloads(payloads: Iterable[dict[str, Any]]) -> list[str]:
     for payload in payloads:
         if not isinstance(payload, dict):
             raise ValueError(f"notification payloads must be dicts, got {payload!r:.200}")
-        text = _json.encode(payload, "notification payload")
+        text = encode_json(payload, "notification payload")
         if len(text.encode()) <= MAX_PAYLOAD_BYTES:
             texts.append(text)
             continue
@@ -77,18 +72,11 @@ def encode_payloads(payloads: Iterable[dict[str, Any]]) -> list[str]:
     return texts
 
 
-def _loads(data: str | bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)  # e.g. integers wider than 64 bits, which orjson refuses
-
-
 def decode_payload(text: str) -> Any:
     """Read plain JSON or base64-gzipped JSON (what Oban for Elixir and oban-py send)."""
     if text.lstrip().startswith(("{", "[")):
-        return _loads(text)
-    return _loads(gzip.decompress(base64.b64decode(text, validate=True)))
+        return decode_json(text)
+    return decode_json(gzip.decompress(base64.b64decode(text, validate=True)))
 
 
 class _Chunks:
@@ -197,15 +185,14 @@ class Listener:
                     log.warning("notification connection failed its health check: %r", error)
             log.warning("notification connection lost; reconnecting")
             await self._drop()
-            delay = 0.05
+            backoff = Backoff(0.05, self._max_backoff, jitter=0.5)
             while True:
                 try:
                     self._conn = await self._open()
                 except Exception as error:
-                    wait = delay * random.uniform(0.5, 1.5)
+                    wait = backoff.next()
                     log.warning("reconnecting for notifications failed, retrying in %.2fs: %r", wait, error)
                     await asyncio.sleep(wait)
-                    delay = min(delay * 2, self._max_backoff)
                     continue
                 self.reconnects += 1
                 log.info("notification connection restored; listening again")

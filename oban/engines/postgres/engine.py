@@ -17,34 +17,49 @@ written to work on both layouts.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
-import orjson
 
-from ... import _json
-from ..._time import to_iso, utcnow
-from ...errors import ObanError, SchemaError
-from ...job import Job, JobState, apply_replace
-from .._local_hub import deliver
-from .._masking import mask_dsn
-from .._rows import insert_meta, inserted_job
-from .._sql import load_migrations, load_queries
-from ..protocol import CHANNELS, RESCUE_ERROR, Ack, NotificationHandler
+from ..kit import (
+    CHANNELS,
+    RESCUE_ERROR,
+    Ack,
+    EngineBase,
+    Job,
+    JobState,
+    Migrations,
+    NotificationHandler,
+    ObanError,
+    SchemaError,
+    apply_replace,
+    aware_utc,
+    check_channel,
+    decode_json,
+    encode_json,
+    hub,
+    inserted_job,
+    load_queries,
+    mask_dsn,
+    naive_utc,
+    prepare_insert,
+    stored_job,
+    to_iso,
+    utcnow,
+)
 from ._notifications import Listener, channel_names, encode_payloads, listen_names
 
 log = logging.getLogger("oban.engines.postgres")
 
 _QUERIES = load_queries(__package__)
-_MIGRATIONS = load_migrations(__package__)
-LATEST_VERSION = max(_MIGRATIONS)
+_MIGRATIONS = Migrations.load(__package__)
+LATEST_VERSION = _MIGRATIONS.latest
 """The newest schema version these migrations reach (Oban's numbering)."""
 
 _MAX_PREFIX = 50  # "<prefix>.oban_leader" must fit PostgreSQL's 63-byte identifiers
@@ -85,35 +100,19 @@ def _quote_ident(name: str) -> str:
 # -- values --------------------------------------------------------------------------------------
 
 
-def _naive(value: datetime) -> datetime:
-    """UTC without tzinfo: what a ``timestamp`` column holds in Oban's layout."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=UTC)
-
-
 def _decode(value: Any, default: Any) -> Any:
-    if value is None:
-        return default
-    if isinstance(value, str | bytes):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return json.loads(value)  # e.g. integers wider than 64 bits written by another client
-    return value
+    return decode_json(value, default) if isinstance(value, str | bytes) else (default if value is None else value)
 
 
 def _job_from_row(row: Any) -> Job:
-    return Job._load(
+    return stored_job(
         id=row["id"], state=row["state"], queue=row["queue"], worker=row["worker"],
         args=_decode(row["args"], {}), meta=_decode(row["meta"], {}), tags=_decode(row["tags"], []),
         errors=_decode(row["errors"], []), attempted_by=list(row["attempted_by"] or ()),
         attempt=row["attempt"], max_attempts=row["max_attempts"], priority=row["priority"],
-        inserted_at=_aware(row["inserted_at"]), scheduled_at=_aware(row["scheduled_at"]),
-        attempted_at=_aware(row["attempted_at"]), completed_at=_aware(row["completed_at"]),
-        cancelled_at=_aware(row["cancelled_at"]), discarded_at=_aware(row["discarded_at"]),
+        inserted_at=aware_utc(row["inserted_at"]), scheduled_at=aware_utc(row["scheduled_at"]),
+        attempted_at=aware_utc(row["attempted_at"]), completed_at=aware_utc(row["completed_at"]),
+        cancelled_at=aware_utc(row["cancelled_at"]), discarded_at=aware_utc(row["discarded_at"]),
     )
 
 
@@ -182,7 +181,7 @@ class _Layout:
 # -- the engine ----------------------------------------------------------------------------------
 
 
-class PostgresEngine:
+class PostgresEngine(EngineBase):
     """Jobs in PostgreSQL, in Oban's ``oban_jobs`` layout, through asyncpg.
 
     ``PostgresEngine("postgresql://user:pass@host/app")``; ``prefix`` (or ``?prefix=`` in the
@@ -230,6 +229,8 @@ class PostgresEngine:
         self._listener: Listener | None = None
         self._handlers: list[NotificationHandler] = []
         self._listening = asyncio.Lock()
+
+    driver_errors = (asyncpg.PostgresError, asyncpg.InterfaceError)
 
     def __repr__(self) -> str:
         return f"PostgresEngine({self.dsn!r})"
@@ -312,14 +313,6 @@ class PostgresEngine:
             return 0
         return LATEST_VERSION if layout.oban_py else int(layout.version or 0)
 
-    async def install(self) -> None:
-        """Create the schema, or upgrade it to the newest version; harmless to repeat."""
-        await self.migrate()
-
-    async def uninstall(self) -> None:
-        """Drop the jobs and peers tables and the state type from the prefix."""
-        await self.migrate(0)
-
     async def migrate(self, version: int | None = None) -> int:
         """Move the schema to ``version`` (newest when ``None``) in one transaction.
 
@@ -327,9 +320,7 @@ class PostgresEngine:
         is left alone by ``migrate()`` and refused for explicit targets; an oban-py layout can
         only be kept (``migrate()``) or removed (``migrate(0)``).
         """
-        target = LATEST_VERSION if version is None else version
-        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= LATEST_VERSION:
-            raise SchemaError(f"migration version must be between 0 and {LATEST_VERSION}, got {version!r}")
+        target = _MIGRATIONS.target(version)
         pool = await self._get_pool()
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(self._q["lock_migrations"], self.prefix)
@@ -349,10 +340,8 @@ class PostgresEngine:
             if current == target:
                 return target
             await conn.execute(f"SET LOCAL search_path TO {self._quoted}")
-            for step in range(current + 1, target + 1):
-                await self._run_script(conn, _MIGRATIONS[step][0])
-            for step in range(current, target, -1):
-                await self._run_script(conn, _MIGRATIONS[step][1])
+            for script, _ in _MIGRATIONS.steps(current, target):
+                await self._run_script(conn, script)
             if target > 0:
                 await conn.execute(f"COMMENT ON TABLE oban_jobs IS '{target}'")
             log.info("migrated %s from schema version %d to %d", self.dsn, current, target)
@@ -386,12 +375,12 @@ class PostgresEngine:
             states.append(job.state.value)
             queues.append(job.queue)
             workers.append(job.worker)
-            args.append(_json.encode(job.args, "args"))
-            encoded_metas.append(_json.encode(meta, "meta"))
-            tags.append(_json.encode(job.tags, "tags"))
+            args.append(encode_json(job.args, "args"))
+            encoded_metas.append(encode_json(meta, "meta"))
+            tags.append(encode_json(job.tags, "tags"))
             attempts.append(job.max_attempts)
             priorities.append(job.priority)
-            scheduled.append(_naive(job.scheduled_at) if job.scheduled_at is not None else now)
+            scheduled.append(naive_utc(job.scheduled_at) if job.scheduled_at is not None else now)
         return (
             states, queues, workers, args, encoded_metas, tags, attempts, priorities, now, scheduled,
             self._channels["insert"],
@@ -406,7 +395,7 @@ class PostgresEngine:
             raise _check_violation(error) from None
         if ids is None or len(ids) != len(jobs):
             raise ObanError(f"inserted {len(ids or ())} rows for {len(jobs)} jobs")
-        inserted_at = _aware(now)
+        inserted_at = aware_utc(now)
         assert inserted_at is not None
         return [
             inserted_job(job, job_id, inserted_at, job.scheduled_at or inserted_at, meta)
@@ -417,8 +406,8 @@ class PostgresEngine:
         """Insert ``jobs`` in one statement (unique jobs under advisory locks); see the protocol."""
         if not jobs:
             return []
-        prepared = [insert_meta(job) for job in jobs]
-        now = _naive(utcnow())
+        prepared = [prepare_insert(job) for job in jobs]
+        now = naive_utc(utcnow())
         if conn is not None:
             if not callable(getattr(conn, "fetch", None)) or not callable(getattr(conn, "transaction", None)):
                 raise TypeError(f"conn must be an asyncpg connection for PostgresEngine, got {type(conn).__name__}")
@@ -475,7 +464,7 @@ class PostgresEngine:
         if demand <= 0:
             return []
         pool = await self._statements()
-        rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, node, _naive(now))
+        rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, node, naive_utc(now))
         return [_job_from_row(row) for row in rows]
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
@@ -487,10 +476,10 @@ class PostgresEngine:
             ids.append(ack.job_id)
             attempts.append(ack.attempt)
             states.append(JobState(ack.state).value)
-            ats.append(_naive(ack.at))
-            scheduled.append(_naive(ack.scheduled_at) if ack.scheduled_at is not None else None)
-            errors.append(_json.encode(ack.error, "error") if ack.error is not None else None)
-            metas.append(_json.encode(ack.meta, "meta") if ack.meta else None)
+            ats.append(naive_utc(ack.at))
+            scheduled.append(naive_utc(ack.scheduled_at) if ack.scheduled_at is not None else None)
+            errors.append(encode_json(ack.error, "error") if ack.error is not None else None)
+            metas.append(encode_json(ack.meta, "meta") if ack.meta else None)
         pool = await self._statements()
         rows = await pool.fetch(self._q["ack_jobs"], ids, attempts, states, ats, scheduled, errors, metas)
         return [row["id"] for row in rows]
@@ -518,7 +507,7 @@ class PostgresEngine:
         if not ids:
             return 0, []
         pool = await self._statements()
-        rows = await pool.fetch(self._q["cancel_jobs"], _ids(ids), _naive(now))
+        rows = await pool.fetch(self._q["cancel_jobs"], _ids(ids), naive_utc(now))
         return len(rows), [row["id"] for row in rows if row["old_state"] == JobState.EXECUTING.value]
 
     async def retry_jobs(self, ids: Sequence[int], now: datetime) -> int:
@@ -526,7 +515,7 @@ class PostgresEngine:
         if not ids:
             return 0
         pool = await self._statements()
-        return _count(await pool.execute(self._q["retry_jobs"], _ids(ids), _naive(now)))
+        return _count(await pool.execute(self._q["retry_jobs"], _ids(ids), naive_utc(now)))
 
     async def delete_jobs(self, ids: Sequence[int]) -> int:
         """Delete the jobs among ``ids`` that are not executing."""
@@ -539,8 +528,8 @@ class PostgresEngine:
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [], [])
         for job in jobs:
             values = (
-                job.id, _json.encode(job.args, "args"), job.max_attempts, _json.encode(job.meta, "meta"),
-                job.priority, job.queue, _naive(job.scheduled_at or now), _json.encode(job.tags, "tags"),
+                job.id, encode_json(job.args, "args"), job.max_attempts, encode_json(job.meta, "meta"),
+                job.priority, job.queue, naive_utc(job.scheduled_at or now), encode_json(job.tags, "tags"),
                 job.worker, job.state.value,
             )
             for column, value in zip(columns, values, strict=True):
@@ -554,7 +543,7 @@ class PostgresEngine:
         """Lock the jobs, let ``change`` build each new version, and store them all or none."""
         if not ids:
             return []
-        now = _naive(utcnow())
+        now = naive_utc(utcnow())
         pool = await self._get_pool()
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(self._q["lock_jobs_by_id"], _ids(ids))
@@ -568,13 +557,13 @@ class PostgresEngine:
     async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
         """Make up to ``limit`` due scheduled/retryable jobs (of ``queue``, if given) available; return their queues."""
         pool = await self._statements()
-        rows = await pool.fetch(self._q["stage_jobs"], _naive(now), int(limit), queue)
+        rows = await pool.fetch(self._q["stage_jobs"], naive_utc(now), int(limit), queue)
         return sorted(row["queue"] for row in rows)
 
     async def prune_jobs(self, before: datetime, limit: int) -> int:
         """Delete up to ``limit`` finished jobs that finished before ``before``."""
         pool = await self._statements()
-        return _count(await pool.execute(self._q["prune_jobs"], _naive(before), int(limit)))
+        return _count(await pool.execute(self._q["prune_jobs"], naive_utc(before), int(limit)))
 
     async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
         """Return jobs executing since before ``before`` to available (or discard them if spent).
@@ -582,7 +571,7 @@ class PostgresEngine:
         Each gets a rescue entry appended to ``errors``.
         """
         pool = await self._statements()
-        row = await pool.fetchrow(self._q["rescue_jobs"], _naive(before), _naive(now), to_iso(now), RESCUE_ERROR)
+        row = await pool.fetchrow(self._q["rescue_jobs"], naive_utc(before), naive_utc(now), to_iso(now), RESCUE_ERROR)
         return int(row["rescued"]), int(row["discarded"])
 
     # -- leadership ----------------------------------------------------------------------------
@@ -590,7 +579,7 @@ class PostgresEngine:
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
         """Take or renew the lease in ``oban_peers``; True if ``node`` holds it afterwards."""
         pool = await self._statements()
-        params = (name, node, _naive(now), _naive(now + timedelta(seconds=ttl)))
+        params = (name, node, naive_utc(now), naive_utc(now + timedelta(seconds=ttl)))
         try:
             holder = await pool.fetchval(self._q["elect_leader"], *params)
         except asyncpg.UndefinedTableError:
@@ -611,8 +600,7 @@ class PostgresEngine:
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
         """NOTIFY every payload on ``channel`` (``insert``, ``signal`` or ``leader``) in one statement."""
-        if channel not in self._channels:
-            raise ValueError(f"channel must be one of {list(self._channels)}, got {channel!r}")
+        check_channel(channel)
         texts = encode_payloads(payloads)
         if not texts:
             return
@@ -649,4 +637,4 @@ class PostgresEngine:
         return await asyncpg.connect(self._connect_dsn, **self._settings("oban notifier", pool=False))
 
     def _deliver(self, channel: str, payload: dict[str, Any]) -> None:
-        deliver(self._handlers, channel, payload)
+        hub.deliver(self._handlers, channel, payload)

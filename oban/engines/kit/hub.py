@@ -1,7 +1,9 @@
 """In-process delivery of notifications between engines that share one database in a process.
 
 Databases without pub/sub (SQLite, MySQL) still wake local producers at once through this hub;
-each engine registers under a key naming its database.
+each engine subscribes under a key naming its database (a file path, ``host:port/db``) and
+publishes what it notifies. Rows such an engine writes for other processes carry
+``process_token(key)``, so its own poller can skip what the hub delivered already.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from .protocol import NotificationHandler
+from ..protocol import NotificationHandler
 
 log = logging.getLogger("oban.notifier")
 

@@ -1,10 +1,12 @@
-"""Cross-node notifications on MySQL: nodes append rows to ``oban_notifications`` and poll them.
+"""Notifications through a table, for databases without pub/sub: one algorithm for every engine.
 
-MySQL has no LISTEN/NOTIFY. Each listening engine keeps one connection of its own and, every
-``interval`` seconds, reads the rows after the last id it saw. Ids are taken at insert but rows
-appear at commit, so a row may turn up after a higher id was read: the ids skipped over are
-remembered as gaps and asked for again until ``gap_timeout`` passes. Rows this process wrote and
-already delivered in-process are skipped by their ``sender``. Old rows are pruned by every poller.
+Each engine appends ``(id, channel, payload, sender)`` rows and every listening engine polls
+them through a :class:`PollSource`. Ids are taken at insert but rows may become visible at
+commit, out of id order (MySQL), so ids skipped over are remembered as gaps and asked for again
+until ``gap_timeout`` passes. Ids must only grow: a table that hands out an id again (SQLite
+without ``AUTOINCREMENT``) would hide new rows behind the cursor. Rows this process wrote and the
+in-process hub delivered already are skipped by their ``sender``. Old rows are pruned by every
+poller now and then.
 """
 
 from __future__ import annotations
@@ -12,25 +14,42 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-from ... import _json
+from ..._json import decode
 from ..._tasks import cancel_and_wait
+from ...backoff import Backoff
 
-log = logging.getLogger("oban.engines.mysql")
+log = logging.getLogger("oban.notifier")
 
 Deliver = Callable[[str, dict[str, Any]], None]
+Row = tuple[int, str, str, str]
 
 
-class NotificationPoller:
-    """Polls ``oban_notifications`` on its own connection and hands new rows to ``deliver``."""
+class PollSource(Protocol):
+    """How a :class:`TablePoller` reads and prunes one engine's notification table."""
+
+    async def latest_ids(self, limit: int) -> Sequence[int]:
+        """The newest ``limit`` ids in the table, any order."""
+
+    async def rows_after(self, cursor: int, gaps: Sequence[int], limit: int) -> Sequence[Row]:
+        """Rows with ``id > cursor`` or ``id in gaps``, ascending by id, at most ``limit``."""
+
+    async def prune(self, older_than: float) -> None:
+        """Delete rows inserted more than ``older_than`` seconds ago."""
+
+    async def close(self) -> None:
+        """Release what reading needed (a dedicated connection, say); reading may reopen it."""
+
+
+class TablePoller:
+    """Polls a notification table every ``interval`` seconds and hands new rows to ``deliver``."""
 
     def __init__(
         self,
+        source: PollSource,
         *,
-        connect: Callable[[], Awaitable[Any]],
-        queries: dict[str, str],
         sender: str,
         deliver: Deliver,
         interval: float,
@@ -40,8 +59,9 @@ class NotificationPoller:
         batch: int = 1000,
         max_gaps: int = 1000,
     ) -> None:
-        self._connect = connect
-        self._q = queries
+        if interval <= 0:
+            raise ValueError(f"poll interval must be positive seconds, got {interval!r}")
+        self._source = source
         self._sender = sender
         self._deliver = deliver
         self.interval = interval
@@ -50,7 +70,6 @@ class NotificationPoller:
         self._prune_interval = prune_interval
         self._batch = batch
         self._max_gaps = max_gaps
-        self._conn: Any = None
         self._cursor = 0
         self._gaps: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
@@ -61,11 +80,10 @@ class NotificationPoller:
     async def start(self) -> None:
         """Find where the table ends now, then poll in the background; raises if the database fails."""
         try:
-            rows = await self._fetch(self._q["recent_notifications"], {"limit": 200})
+            ids = sorted(await self._source.latest_ids(200))
         except BaseException:
-            await self._disconnect()
+            await self._source.close()
             raise
-        ids = sorted(row[0] for row in rows)
         if ids:
             # Ids below the newest that are not there yet may belong to transactions still
             # committing: wait for them like for any other gap.
@@ -74,40 +92,36 @@ class NotificationPoller:
             self._gaps = {i: deadline for i in range(ids[0] + 1, ids[-1]) if i not in present}
             self._cursor = ids[-1]
         self._next_prune = time.monotonic() + self._prune_interval
-        self._task = asyncio.create_task(self._run(), name="oban-mysql-notifications")
+        self._task = asyncio.create_task(self._run(), name="oban-notification-poller")
 
     async def stop(self) -> None:
-        """Stop polling and close the connection."""
+        """Stop polling and release the source."""
         task, self._task = self._task, None
         await cancel_and_wait(task)
-        await self._disconnect()
+        await self._source.close()
 
     async def _run(self) -> None:
-        delay = self.interval
+        backoff = Backoff(self.interval, max(5.0, self.interval))
         while True:
             try:
                 more = await self.poll()
-                delay = self.interval
-                if more:
-                    continue
-                await asyncio.sleep(self.interval)
+                backoff.reset()
+                if not more:
+                    await asyncio.sleep(self.interval)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 self.failures += 1
-                await self._disconnect()
+                delay = backoff.next()
+                await self._source.close()
                 log.warning("polling notifications failed, retrying in %.2fs: %r", delay, error)
                 await asyncio.sleep(delay)
-                delay = min(max(delay * 2, 0.1), 5.0)
 
     async def poll(self) -> bool:
         """Deliver rows committed since the last poll; True if a full batch came (more may wait)."""
         now = time.monotonic()
         self._gaps = {i: deadline for i, deadline in self._gaps.items() if deadline > now}
-        gaps = tuple(sorted(self._gaps)) or (0,)
-        rows = await self._fetch(
-            self._q["poll_notifications"], {"cursor": self._cursor, "gaps": gaps, "limit": self._batch}
-        )
+        rows = await self._source.rows_after(self._cursor, sorted(self._gaps), self._batch)
         deadline = now + self._gap_timeout
         for row_id, channel, payload, sender in rows:
             if row_id in self._gaps:
@@ -121,23 +135,11 @@ class NotificationPoller:
             if sender == self._sender:
                 continue
             self.delivered += 1
-            self._deliver(channel, _json.decode(payload, {}))
+            self._deliver(channel, decode(payload, {}))
         if len(self._gaps) > self._max_gaps:
             for stale in sorted(self._gaps)[: len(self._gaps) - self._max_gaps]:
                 del self._gaps[stale]
         if now >= self._next_prune:
             self._next_prune = now + self._prune_interval
-            await self._fetch(self._q["prune_notifications"], {"age": self._retention, "limit": 10_000})
+            await self._source.prune(self._retention)
         return len(rows) >= self._batch
-
-    async def _fetch(self, sql: str, params: dict[str, Any]) -> Any:
-        if self._conn is None:
-            self._conn = await self._connect()
-        async with self._conn.cursor() as cursor:
-            await cursor.execute(sql, params)
-            return await cursor.fetchall()
-
-    async def _disconnect(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()

@@ -1,0 +1,69 @@
+"""``EngineBase``: what every engine would otherwise write again.
+
+- ``install()`` and ``uninstall()`` are ``migrate()`` and ``migrate(0)``, defined once here.
+- Driver errors become ``oban.errors.DatabaseError`` at the engine's boundary. A subclass lists
+  its driver's exception types in ``driver_errors``; when one of them (or an ``OSError``, which
+  is what a refused or dropped socket raises) leaves a protocol method, it is raised again as a
+  ``DatabaseError`` naming the method and the engine's masked ``dsn``, the original as its
+  ``__cause__``. ``ValueError``, ``TypeError``, ``ObanError`` and cancellation pass unchanged,
+  so callers see one vocabulary whichever database is underneath.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from ...errors import DatabaseError, ObanError
+from ..protocol import PARTS
+
+PROTOCOL_METHODS = frozenset(
+    name for part in PARTS for name, member in vars(part).items()
+    if not name.startswith("_") and inspect.iscoroutinefunction(member)
+)
+"""The names of every coroutine method the protocol defines."""
+
+
+def _at_boundary(method: Callable[..., Awaitable[Any]], name: str) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(method)
+    async def call(self: EngineBase, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except (ObanError, ValueError, TypeError):
+            raise
+        except Exception as error:
+            if not isinstance(error, (*type(self).driver_errors, OSError)):
+                raise
+            raise DatabaseError(
+                f"{name} on {getattr(self, 'dsn', '?')} failed: {type(error).__name__}: {error}"
+            ) from error
+
+    call.__oban_boundary__ = True  # type: ignore[attr-defined]
+    return call
+
+
+class EngineBase:
+    """A base class for engines: ``install``/``uninstall`` over ``migrate``, one error vocabulary."""
+
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    """The exception types the engine's driver raises; they leave the engine as ``DatabaseError``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in PROTOCOL_METHODS:
+            method = cls.__dict__.get(name)
+            if inspect.iscoroutinefunction(method) and not getattr(method, "__oban_boundary__", False):
+                setattr(cls, name, _at_boundary(method, name))
+
+    async def migrate(self, version: int | None = None) -> int:  # pragma: no cover - a subclass's job
+        raise NotImplementedError
+
+    async def install(self) -> None:
+        """Create the schema, or upgrade it to the newest version: ``migrate()``. Harmless to repeat."""
+        await self.migrate()
+
+    async def uninstall(self) -> None:
+        """Drop everything ``install`` created: ``migrate(0)``."""
+        await self.migrate(0)

@@ -1,0 +1,116 @@
+"""Turning stored rows into jobs, and jobs into what an insert stores.
+
+``stored_job`` builds a ``Job`` from stored values without validating them (a row written by
+another implementation is taken as it is). ``job_from_row`` does the same for a row selected in
+the column order below, JSON columns as text. ``prepare_insert`` checks a job and gives the meta
+to store with its unique key; ``inserted_job`` is the job as stored, a new object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..._json import decode
+from ...job import UNIQ_KEY, Job, JobState
+from ..protocol import CHANNELS
+
+COLUMNS = (
+    "id", "state", "queue", "worker", "args", "meta", "tags", "errors", "attempted_by", "attempt",
+    "max_attempts", "priority", "inserted_at", "scheduled_at", "attempted_at", "completed_at",
+    "cancelled_at", "discarded_at",
+)
+"""The columns of ``oban_jobs`` in the order ``job_from_row`` reads them."""
+
+
+def stored_job(
+    *, id: int, worker: str, state: str | JobState = JobState.AVAILABLE, queue: str = "default",
+    args: dict[str, Any] | None = None, meta: dict[str, Any] | None = None, tags: list[str] | None = None,
+    errors: list[dict[str, Any]] | None = None, attempted_by: list[str] | None = None, attempt: int = 0,
+    max_attempts: int = 20, priority: int = 0, inserted_at: datetime | None = None,
+    scheduled_at: datetime | None = None, attempted_at: datetime | None = None,
+    completed_at: datetime | None = None, cancelled_at: datetime | None = None,
+    discarded_at: datetime | None = None, conflict: bool = False,
+) -> Job:
+    """A job from stored values, taken as they are (no validation); timestamps aware UTC.
+
+    Lists and dicts are used, not copied: pass values the caller does not keep.
+    """
+    job = Job.__new__(Job)
+    job.id = id
+    job.worker = worker
+    job.state = JobState(state)
+    job.queue = queue
+    job.args = args if args is not None else {}
+    job.meta = meta if meta is not None else {}
+    job.tags = tags if tags is not None else []
+    job.errors = errors if errors is not None else []
+    job.attempted_by = attempted_by if attempted_by is not None else []
+    job.attempt = attempt
+    job.max_attempts = max_attempts
+    job.priority = priority
+    job.inserted_at = inserted_at
+    job.scheduled_at = scheduled_at
+    job.attempted_at = attempted_at
+    job.completed_at = completed_at
+    job.cancelled_at = cancelled_at
+    job.discarded_at = discarded_at
+    job.unique = None
+    job.replace = None
+    job.conflict = conflict
+    job.extra = {}
+    job._cancelled = False
+    return job
+
+
+def job_from_row(row: Sequence[Any], timestamp: Callable[[Any], datetime | None]) -> Job:
+    """A job from a row selected as :data:`COLUMNS`, JSON columns as text.
+
+    ``timestamp`` turns a stored time into aware UTC.
+    """
+    return stored_job(
+        id=row[0], state=row[1], queue=row[2], worker=row[3],
+        args=decode(row[4], {}), meta=decode(row[5], {}), tags=decode(row[6], []),
+        errors=decode(row[7], []), attempted_by=decode(row[8], []),
+        attempt=row[9], max_attempts=row[10], priority=row[11],
+        inserted_at=timestamp(row[12]), scheduled_at=timestamp(row[13]),
+        attempted_at=timestamp(row[14]), completed_at=timestamp(row[15]),
+        cancelled_at=timestamp(row[16]), discarded_at=timestamp(row[17]),
+    )
+
+
+def prepare_insert(job: Job) -> tuple[dict[str, Any], str | None]:
+    """Check ``job`` and return the ``meta`` to store with its unique key (``None`` unless unique).
+
+    Raises ``ValueError`` naming the field when the job breaks the rules (``Job.validate``). A
+    unique job's key goes into the stored meta under ``uniq_key``; the job itself is not changed.
+    """
+    job.validate()
+    key = job.unique_key
+    return (job.meta, None) if key is None else ({**job.meta, UNIQ_KEY: key}, key)
+
+
+def inserted_job(job: Job, job_id: int, inserted_at: datetime, scheduled_at: datetime, meta: dict[str, Any]) -> Job:
+    """The job as stored: a copy of ``job`` with its id, timestamps and stored meta; ``job`` is untouched."""
+    stored = job._copy()
+    stored.id = job_id
+    stored.inserted_at = inserted_at
+    stored.scheduled_at = scheduled_at
+    stored.meta = meta
+    stored.conflict = False
+    return stored
+
+
+def insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
+    """The ``insert`` notifications for stored jobs: one ``{"queue": q}`` per queue that gained
+    available jobs, sorted (conflicts and scheduled jobs wake nobody)."""
+    queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
+    return [{"queue": queue} for queue in queues]
+
+
+def check_channel(channel: str) -> str:
+    """``channel`` if it is one of the protocol's channels, else ``ValueError`` naming it."""
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {list(CHANNELS)}, got {channel!r}")
+    return channel

@@ -1,0 +1,1 @@
+SELECT id FROM oban_notifications ORDER BY id DESC LIMIT :limit

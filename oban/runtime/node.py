@@ -1,0 +1,219 @@
+"""A node: this process's part of a cluster, and the signals that steer it.
+
+It runs a producer per queue, the acker, leadership and, while it leads, the stager, pruner,
+lifeline and cron. It listens for notifications: inserts wake producers, queue signals (pause,
+resume, scale, start, stop, cancel a running job) are applied here, and a leader stepping down
+starts an election.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cron import CronEntry
+from ..engines.protocol import Engine
+from ..job import Job
+from ._periodic import Periodic
+from .acker import Acker
+from .cron import Cron
+from .leader import Leader
+from .lifeline import lifeline as build_lifeline
+from .producer import Producer, QueueInfo
+from .pruner import pruner as build_pruner
+from .stager import stager as build_stager
+
+log = logging.getLogger("oban")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """How a node runs: its names, its queues and the leader's chores."""
+
+    name: str
+    node: str
+    queues: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    stage_interval: float = 1.0
+    stage_limit: int = 20_000
+    pruner: Mapping[str, Any] | None = None
+    lifeline: Mapping[str, Any] | None = None
+    cron: tuple[CronEntry, ...] = ()
+    leadership: bool = True
+    shutdown_grace_period: float = 15.0
+
+
+class Node:
+    """Runs one node's queues and chores on ``engine``; ``insert`` is how cron inserts its jobs."""
+
+    def __init__(
+        self, engine: Engine, config: NodeConfig, insert: Callable[[list[Job]], Awaitable[list[Job]]]
+    ) -> None:
+        self._engine = engine
+        self.config = config
+        self._insert = insert
+        self._producers: dict[str, Producer] = {}
+        self._acker: Acker | None = None
+        self._leader: Leader | None = None
+        self._loops: list[Periodic] = []
+        self._cron: Cron | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self.started = False
+
+    @property
+    def is_leader(self) -> bool:
+        """True while this node holds the cluster's leadership."""
+        return self._leader is not None and self._leader.is_leader
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen, then start the acker, leadership, the leader's chores and every queue."""
+        try:
+            await self._engine.listen(self.on_notification)
+            total = sum(queue["limit"] for queue in self.config.queues.values())
+            self._threads = ThreadPoolExecutor(
+                max_workers=max(32, total), thread_name_prefix=f"oban-{self.config.name}"
+            )
+            self._acker = Acker(self._engine)
+            self._acker.start()
+            if self.config.leadership:
+                self._leader = Leader(self._engine, name=self.config.name, node=self.config.node)
+                await self._leader.start()
+                self._start_leader_work()
+            for queue, options in self.config.queues.items():
+                self._start_producer(queue, options["limit"], options["paused"])
+        except BaseException:
+            await self.stop()
+            raise
+        self.started = True
+
+    def _start_leader_work(self) -> None:
+        leading = lambda: self.is_leader  # noqa: E731
+        config = self.config
+        self._loops = [
+            build_stager(self._engine, interval=config.stage_interval, limit=config.stage_limit, when=leading)
+        ]
+        if config.pruner:
+            self._loops.append(build_pruner(self._engine, **config.pruner, when=leading))
+        if config.lifeline:
+            self._loops.append(build_lifeline(self._engine, **config.lifeline, when=leading))
+        for loop in self._loops:
+            loop.start()
+        self._cron = Cron(config.cron, self._insert, when=leading)
+        self._cron.start()
+
+    def _start_producer(self, queue: str, limit: int, paused: bool) -> Producer:
+        assert self._acker is not None
+        producer = Producer(
+            queue=queue, limit=limit, paused=paused, engine=self._engine, node=self.config.node,
+            ack=self._acker.add, threads=self._threads, poll_interval=self.config.stage_interval,
+        )
+        self._producers[queue] = producer
+        producer.start()
+        return producer
+
+    async def stop(self) -> None:
+        """Stop claiming, let running jobs finish within the grace period, write every ack.
+
+        Jobs still running after the grace period are cancelled and left ``executing`` for the
+        lifeline to rescue; their ids are logged.
+        """
+        grace = self.config.shutdown_grace_period
+        try:
+            deadline = asyncio.get_running_loop().time() + grace
+            if self._cron is not None:
+                await self._cron.stop()
+            for loop in self._loops:
+                await loop.stop()
+            results = await asyncio.gather(*(p.stop(deadline) for p in self._producers.values()))
+            if self._background:  # queues stopped by signals from other nodes
+                await asyncio.gather(*self._background, return_exceptions=True)
+            stragglers = [job.id for jobs in results for job in jobs]
+            if stragglers:
+                log.error("shutdown grace period (%ss) ended with jobs still running; left for rescue: %s",
+                          grace, stragglers)
+            if self._acker is not None:
+                await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
+            if self._leader is not None:
+                await self._leader.stop()
+            if self._threads is not None:
+                self._threads.shutdown(wait=False, cancel_futures=True)
+        finally:
+            try:
+                await self._engine.unlisten(self.on_notification)
+            finally:
+                self._producers.clear()
+                self._loops = []
+                self._cron = None
+                self._acker = None
+                self._leader = None
+                self._threads = None
+                self.started = False
+
+    # -- queues --------------------------------------------------------------------------------
+
+    def check_queue(self, queue: str) -> QueueInfo | None:
+        """This node's view of ``queue``, or ``None`` if it does not run here."""
+        producer = self._producers.get(queue)
+        return producer.info() if producer is not None else None
+
+    def check_all_queues(self) -> list[QueueInfo]:
+        """Every queue running on this node."""
+        return [producer.info() for producer in self._producers.values()]
+
+    # -- notifications and signals -------------------------------------------------------------
+
+    def on_notification(self, channel: str, payload: dict[str, Any]) -> None:
+        """Handle one notification (the engine calls this on the event loop)."""
+        if channel == "insert":
+            producer = self._producers.get(payload.get("queue", ""))
+            if producer is not None:
+                producer.wake()
+        elif channel == "signal":
+            if payload.get("sender") == self.config.node and payload.get("instance") == self.config.name:
+                return  # applied locally when sent
+            target = payload.get("node")
+            if target is None or target == self.config.node:
+                pending = self.apply_signal(payload)
+                if pending is not None:
+                    task = asyncio.get_running_loop().create_task(pending)
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
+        elif channel == "leader" and self._leader is not None and payload.get("name") == self.config.name:
+            self._leader.on_resigned()
+
+    def apply_signal(self, payload: Mapping[str, Any]) -> Coroutine[Any, Any, Any] | None:
+        """Apply a queue signal to this node; stopping a queue returns the wait to await."""
+        action = payload.get("action")
+        queue = payload.get("queue")
+        if action == "pkill":
+            ids = {int(i) for i in payload.get("job_ids", ())}
+            for producer in self._producers.values():
+                producer.cancel_running(ids)
+            return None
+        if action == "start":
+            if isinstance(queue, str) and queue not in self._producers and self.started:
+                self._start_producer(queue, int(payload["limit"]), bool(payload.get("paused", False)))
+            return None
+        if action == "stop":
+            producer = self._producers.pop(queue, None) if isinstance(queue, str) else None
+            if producer is not None:
+                return producer.stop(asyncio.get_running_loop().time() + self.config.shutdown_grace_period)
+            return None
+        if queue == "*":
+            targets = list(self._producers.values())
+        else:
+            targets = [self._producers[queue]] if queue in self._producers else []
+        for producer in targets:
+            if action == "pause":
+                producer.pause()
+            elif action == "resume":
+                producer.resume()
+            elif action == "scale":
+                producer.scale(int(payload["limit"]))
+        return None
