@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from .._tasks import cancel_and_wait
+from ..backoff import Backoff
 
 log = logging.getLogger("oban.runtime")
 
@@ -36,7 +37,7 @@ class Periodic:
         self._first_delay = interval if first_delay is None else first_delay
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
-        self.failures = 0
+        self._backoff = Backoff(interval * 2, max(60.0, interval * 2))
 
     def start(self) -> None:
         """Begin the loop."""
@@ -67,8 +68,7 @@ class Periodic:
             try:
                 await self._work()
             except Exception as error:
-                self.failures += 1
-                delay = min(self.interval * 2 ** min(self.failures, 10), max(60.0, self.interval))
+                delay = self._backoff.next()
                 log.warning("%s failed, next try in %.1fs: %r", self.name, delay, error)
             else:
-                self.failures = 0
+                self._backoff.reset()

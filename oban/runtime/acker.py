@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import deque
 
+from ..backoff import Backoff
 from ..engines.protocol import Ack, Engine
 
 log = logging.getLogger("oban.acker")
@@ -23,7 +24,6 @@ class Acker:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self.failures = 0
 
     def add(self, ack: Ack) -> None:
         """Queue an ack for the next batch."""
@@ -43,7 +43,7 @@ class Acker:
             self._task = asyncio.create_task(self._run(), name="oban-acker")
 
     async def _run(self) -> None:
-        delay = 0.05
+        backoff = Backoff(0.05, 5.0)
         while True:
             await self._ready.wait()
             self._ready.clear()
@@ -51,13 +51,12 @@ class Acker:
                 batch = [self._pending.popleft() for _ in range(min(self._batch_size, len(self._pending)))]
                 try:
                     await self._engine.ack_jobs(batch)
-                    delay = 0.05
+                    backoff.reset()
                 except Exception as error:
-                    self.failures += 1
                     self._pending.extendleft(reversed(batch))
+                    delay = backoff.next()
                     log.warning("writing %d acks failed, retrying in %.2fs: %r", len(batch), delay, error)
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
             self._idle.set()
             if self._stopping:
                 return

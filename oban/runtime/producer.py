@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .._time import utcnow
+from ..backoff import Backoff
 from ..engines.protocol import Ack, Engine
 from ..job import Job
 from .executor import execute, failure_ack
@@ -67,7 +68,6 @@ class Producer:
         self._more = True
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
-        self.fetch_failures = 0
 
     # -- control -------------------------------------------------------------------------------
 
@@ -136,7 +136,7 @@ class Producer:
     # -- work ----------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        delay = 0.1
+        backoff = Backoff(0.1, 10.0)
         while not self._stopping:
             if not self._wake.is_set():
                 try:
@@ -149,12 +149,11 @@ class Producer:
                 break
             try:
                 await self._dispatch()
-                delay = 0.1
+                backoff.reset()
             except Exception as error:
-                self.fetch_failures += 1
+                delay = backoff.next()
                 log.warning("queue %s: fetching jobs failed, retrying in %.1fs: %r", self.queue, delay, error)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
                 self._wake.set()
 
     async def _dispatch(self) -> None:

@@ -75,7 +75,6 @@ class TablePoller:
         self._task: asyncio.Task[None] | None = None
         self._next_prune = 0.0
         self.failures = 0
-        self.delivered = 0
 
     async def start(self) -> None:
         """Find where the table ends now, then poll in the background; raises if the database fails."""
@@ -134,7 +133,6 @@ class TablePoller:
                 continue
             if sender == self._sender:
                 continue
-            self.delivered += 1
             self._deliver(channel, decode(payload, {}))
         if len(self._gaps) > self._max_gaps:
             for stale in sorted(self._gaps)[: len(self._gaps) - self._max_gaps]:
