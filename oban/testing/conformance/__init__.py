@@ -1,21 +1,21 @@
 """The engine conformance suite: what every oban engine must do, as pytest tests.
 
-An engine passes by running these tests with one fixture, ``oban_engine_factory``: an async
-callable ``factory(install=True) -> Engine`` that returns a new, connected engine each call,
-all calls within one test pointing at the same fresh, isolated database (schema installed
-unless ``install=False``), closed by the fixture afterwards. Optionally give the factory a
-``transaction()`` attribute returning an async context manager that yields the driver's native
-connection inside a transaction (commit on normal exit, rollback on error) to run the
-transactional-insert tests. Then, in your test module::
+An engine passes by running these tests with one fixture of its own, ``oban_engine_factory``:
+an async callable ``factory(install=True) -> Engine`` returning a new, connected engine each
+call, every call within one test pointing at the same fresh, isolated database (schema
+installed unless ``install=False``), the engines closed by the fixture afterwards. Optionally,
+give the factory a ``transaction()`` attribute returning an async context manager that yields
+the driver's native connection inside a transaction (commit on normal exit, rollback on error)
+to run the transactional-insert tests. Then, in a test module::
 
     from oban.testing.conformance import *  # noqa: F403
 
-Requires pytest and pytest-asyncio. See ``docs/conformance.md``.
+The ``oban_engine`` fixture comes from the suite's pytest plugin (``oban.testing.conformance.plugin``,
+registered through the ``pytest11`` entry point when oban is installed). Requires pytest and
+pytest-asyncio, in strict or auto mode. See ``docs/conformance.md``.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from .acks import TestAcks
 from .bad_input import TestBadInput
@@ -26,13 +26,6 @@ from .maintenance import TestPrune, TestRescue, TestStage
 from .manage import TestCancel, TestDelete, TestGetAndList, TestRetry, TestUpdate
 from .migrations import TestMigrations
 from .runtime import TestRuntime
-
-
-@pytest.fixture
-async def engine(oban_engine_factory):  # type: ignore[no-untyped-def]
-    """One installed engine on a fresh database."""
-    return await oban_engine_factory()
-
 
 __all__ = [
     "TestAcks",
@@ -53,5 +46,4 @@ __all__ = [
     "TestTransactionalInsert",
     "TestUniqueInsert",
     "TestUpdate",
-    "engine",
 ]

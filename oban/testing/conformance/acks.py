@@ -10,131 +10,130 @@ from ..._time import to_iso, utcnow
 from ...job import JobState
 from ._helpers import ack, claim, close_to, insert, insert_many, reload
 
-pytestmark = pytest.mark.asyncio
-
 
 def _error(attempt: int, text: str = "boom") -> dict:
     return {"at": to_iso(utcnow()), "attempt": attempt, "error": text}
 
 
+@pytest.mark.asyncio
 class TestAcks:
-    async def test_complete_marks_completed_with_a_timestamp(self, engine):
-        await insert(engine)
-        [job] = await claim(engine)
-        changed = await engine.ack_jobs([ack(job, JobState.COMPLETED)])
-        stored = await reload(engine, job)
+    async def test_complete_marks_completed_with_a_timestamp(self, oban_engine):
+        await insert(oban_engine)
+        [job] = await claim(oban_engine)
+        changed = await oban_engine.ack_jobs([ack(job, JobState.COMPLETED)])
+        stored = await reload(oban_engine, job)
         assert changed == [job.id]
         assert stored.state is JobState.COMPLETED and close_to(stored.completed_at, utcnow(), 5)
 
-    async def test_complete_merges_meta(self, engine):
-        await insert(engine, meta={"keep": 1})
-        [job] = await claim(engine)
-        await engine.ack_jobs([ack(job, JobState.COMPLETED, meta={"recorded": True, "return": {"rows": [1, 2]}})])
-        stored = await reload(engine, job)
+    async def test_complete_merges_meta(self, oban_engine):
+        await insert(oban_engine, meta={"keep": 1})
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.COMPLETED, meta={"recorded": True, "return": {"rows": [1, 2]}})])
+        stored = await reload(oban_engine, job)
         assert stored.meta == {"keep": 1, "recorded": True, "return": {"rows": [1, 2]}}
 
-    async def test_ack_meta_replaces_whole_keys_and_keeps_nulls(self, engine):
-        await insert(engine, meta={"keep": 1, "return": {"old": True}})
-        [job] = await claim(engine)
+    async def test_ack_meta_replaces_whole_keys_and_keeps_nulls(self, oban_engine):
+        await insert(oban_engine, meta={"keep": 1, "return": {"old": True}})
+        [job] = await claim(oban_engine)
         value = {"a": None, "b": 1, "nested": {"x": None, "list": [None, 1]}}
-        await engine.ack_jobs([ack(job, JobState.COMPLETED, meta={"recorded": True, "return": value})])
-        stored = await reload(engine, job)
+        await oban_engine.ack_jobs([ack(job, JobState.COMPLETED, meta={"recorded": True, "return": value})])
+        stored = await reload(oban_engine, job)
         assert stored.meta == {"keep": 1, "recorded": True, "return": value}
 
-    async def test_a_later_recorded_value_replaces_the_earlier_one(self, engine):
-        job = await insert(engine)
-        [first] = await claim(engine)
-        await engine.ack_jobs([ack(first, JobState.COMPLETED, meta={"recorded": True, "return": {"b": 1}})])
-        await engine.retry_jobs([job.id], utcnow())
-        [second] = await claim(engine)
-        await engine.ack_jobs([ack(second, JobState.COMPLETED, meta={"recorded": True, "return": {"c": 3}})])
-        assert (await reload(engine, job)).meta["return"] == {"c": 3}
+    async def test_a_later_recorded_value_replaces_the_earlier_one(self, oban_engine):
+        job = await insert(oban_engine)
+        [first] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(first, JobState.COMPLETED, meta={"recorded": True, "return": {"b": 1}})])
+        await oban_engine.retry_jobs([job.id], utcnow())
+        [second] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(second, JobState.COMPLETED, meta={"recorded": True, "return": {"c": 3}})])
+        assert (await reload(oban_engine, job)).meta["return"] == {"c": 3}
 
-    async def test_retryable_schedules_the_retry_and_appends_the_error(self, engine):
-        await insert(engine)
-        [job] = await claim(engine)
+    async def test_retryable_schedules_the_retry_and_appends_the_error(self, oban_engine):
+        await insert(oban_engine)
+        [job] = await claim(oban_engine)
         error = _error(1, "ValueError: nope")
-        await engine.ack_jobs([ack(job, JobState.RETRYABLE, delay=30, error=error)])
-        stored = await reload(engine, job)
+        await oban_engine.ack_jobs([ack(job, JobState.RETRYABLE, delay=30, error=error)])
+        stored = await reload(oban_engine, job)
         assert stored.state is JobState.RETRYABLE
         assert close_to(stored.scheduled_at, utcnow() + timedelta(seconds=30), 5)
         assert stored.errors == [error]
         assert stored.attempt == 1
 
-    async def test_errors_accumulate_across_attempts(self, engine):
-        await insert(engine)
+    async def test_errors_accumulate_across_attempts(self, oban_engine):
+        await insert(oban_engine)
         for attempt in (1, 2):
-            await engine.stage_jobs(utcnow() + timedelta(seconds=60), 100)
-            [job] = await claim(engine)
-            await engine.ack_jobs([ack(job, JobState.RETRYABLE, delay=1, error=_error(attempt, f"e{attempt}"))])
-        stored = await reload(engine, job)
+            await oban_engine.stage_jobs(utcnow() + timedelta(seconds=60), 100)
+            [job] = await claim(oban_engine)
+            await oban_engine.ack_jobs([ack(job, JobState.RETRYABLE, delay=1, error=_error(attempt, f"e{attempt}"))])
+        stored = await reload(oban_engine, job)
         assert [(e["attempt"], e["error"]) for e in stored.errors] == [(1, "e1"), (2, "e2")]
         assert set(stored.errors[0]) == {"at", "attempt", "error"}
 
-    async def test_discard_marks_discarded_with_the_error(self, engine):
-        await insert(engine, max_attempts=1)
-        [job] = await claim(engine)
-        await engine.ack_jobs([ack(job, JobState.DISCARDED, error=_error(1))])
-        stored = await reload(engine, job)
+    async def test_discard_marks_discarded_with_the_error(self, oban_engine):
+        await insert(oban_engine, max_attempts=1)
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.DISCARDED, error=_error(1))])
+        stored = await reload(oban_engine, job)
         assert stored.state is JobState.DISCARDED and close_to(stored.discarded_at, utcnow(), 5)
         assert stored.errors[0]["error"] == "boom"
 
-    async def test_cancel_marks_cancelled_with_the_reason(self, engine):
-        await insert(engine)
-        [job] = await claim(engine)
-        await engine.ack_jobs([ack(job, JobState.CANCELLED, error=_error(1, "cancelled: no longer needed"))])
-        stored = await reload(engine, job)
+    async def test_cancel_marks_cancelled_with_the_reason(self, oban_engine):
+        await insert(oban_engine)
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.CANCELLED, error=_error(1, "cancelled: no longer needed"))])
+        stored = await reload(oban_engine, job)
         assert stored.state is JobState.CANCELLED and close_to(stored.cancelled_at, utcnow(), 5)
         assert stored.errors[0]["error"] == "cancelled: no longer needed"
 
-    async def test_snooze_reschedules_and_gives_the_attempt_back(self, engine):
-        await insert(engine, max_attempts=1)
-        [job] = await claim(engine)
-        await engine.ack_jobs([ack(job, JobState.SCHEDULED, delay=120, meta={"snoozed": 1})])
-        stored = await reload(engine, job)
+    async def test_snooze_reschedules_and_gives_the_attempt_back(self, oban_engine):
+        await insert(oban_engine, max_attempts=1)
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.SCHEDULED, delay=120, meta={"snoozed": 1})])
+        stored = await reload(oban_engine, job)
         assert stored.state is JobState.SCHEDULED and stored.attempt == 0
         assert close_to(stored.scheduled_at, utcnow() + timedelta(seconds=120), 5)
         assert stored.meta["snoozed"] == 1
-        await engine.stage_jobs(utcnow() + timedelta(seconds=300), 10)
-        [again] = await claim(engine)
+        await oban_engine.stage_jobs(utcnow() + timedelta(seconds=300), 10)
+        [again] = await claim(oban_engine)
         assert again.id == job.id and again.attempt == 1
 
-    async def test_a_batch_applies_mixed_outcomes_at_once(self, engine):
-        await insert_many(engine, 4)
-        jobs = await claim(engine)
+    async def test_a_batch_applies_mixed_outcomes_at_once(self, oban_engine):
+        await insert_many(oban_engine, 4)
+        jobs = await claim(oban_engine)
         acks = [
             ack(jobs[0], JobState.COMPLETED),
             ack(jobs[1], JobState.RETRYABLE, delay=10, error=_error(1)),
             ack(jobs[2], JobState.CANCELLED, error=_error(1)),
             ack(jobs[3], JobState.SCHEDULED, delay=10, meta={"snoozed": 1}),
         ]
-        changed = await engine.ack_jobs(acks)
+        changed = await oban_engine.ack_jobs(acks)
         assert sorted(changed) == sorted(job.id for job in jobs)
-        states = [(await reload(engine, job)).state for job in jobs]
+        states = [(await reload(oban_engine, job)).state for job in jobs]
         assert states == [JobState.COMPLETED, JobState.RETRYABLE, JobState.CANCELLED, JobState.SCHEDULED]
 
-    async def test_an_ack_for_a_job_no_longer_executing_changes_nothing(self, engine):
-        await insert(engine)
-        [job] = await claim(engine)
-        await engine.cancel_jobs([job.id], utcnow())
-        assert await engine.ack_jobs([ack(job, JobState.COMPLETED)]) == []
-        assert (await reload(engine, job)).state is JobState.CANCELLED
+    async def test_an_ack_for_a_job_no_longer_executing_changes_nothing(self, oban_engine):
+        await insert(oban_engine)
+        [job] = await claim(oban_engine)
+        await oban_engine.cancel_jobs([job.id], utcnow())
+        assert await oban_engine.ack_jobs([ack(job, JobState.COMPLETED)]) == []
+        assert (await reload(oban_engine, job)).state is JobState.CANCELLED
 
-    async def test_a_late_ack_from_an_earlier_attempt_changes_nothing(self, engine):
-        await insert(engine)
-        [first] = await claim(engine, node="dead-node")
-        await engine.rescue_jobs(utcnow() + timedelta(seconds=1), utcnow())
-        [second] = await claim(engine, node="live-node")
+    async def test_a_late_ack_from_an_earlier_attempt_changes_nothing(self, oban_engine):
+        await insert(oban_engine)
+        [first] = await claim(oban_engine, node="dead-node")
+        await oban_engine.rescue_jobs(utcnow() + timedelta(seconds=1), utcnow())
+        [second] = await claim(oban_engine, node="live-node")
         assert second.attempt == 2
-        assert await engine.ack_jobs([ack(first, JobState.COMPLETED)]) == []
-        stored = await reload(engine, first)
+        assert await oban_engine.ack_jobs([ack(first, JobState.COMPLETED)]) == []
+        stored = await reload(oban_engine, first)
         assert stored.state is JobState.EXECUTING and stored.attempt == 2
-        assert await engine.ack_jobs([ack(second, JobState.COMPLETED)]) == [second.id]
+        assert await oban_engine.ack_jobs([ack(second, JobState.COMPLETED)]) == [second.id]
 
-    async def test_a_large_batch_is_written_in_one_call(self, engine):
-        await insert_many(engine, 600)
-        jobs = await claim(engine, demand=600)
-        changed = await engine.ack_jobs([ack(job, JobState.COMPLETED) for job in jobs])
+    async def test_a_large_batch_is_written_in_one_call(self, oban_engine):
+        await insert_many(oban_engine, 600)
+        jobs = await claim(oban_engine, demand=600)
+        changed = await oban_engine.ack_jobs([ack(job, JobState.COMPLETED) for job in jobs])
         assert len(changed) == 600
-        completed = await engine.list_jobs(states=[JobState.COMPLETED])
+        completed = await oban_engine.list_jobs(states=[JobState.COMPLETED])
         assert len(completed) == 600

@@ -10,9 +10,8 @@ import pytest
 from ..._time import utcnow
 from ._helpers import eventually
 
-pytestmark = pytest.mark.asyncio
 
-
+@pytest.mark.asyncio
 class TestLeadership:
     async def test_one_node_holds_the_lease_until_it_resigns(self, oban_engine_factory):
         a, b = await oban_engine_factory(), await oban_engine_factory()
@@ -31,10 +30,10 @@ class TestLeadership:
         assert await b.elect_leader("oban", "node-b", 30, now + timedelta(seconds=31)) is True
         assert await a.elect_leader("oban", "node-a", 30, now + timedelta(seconds=32)) is False
 
-    async def test_leases_are_per_cluster_name(self, engine):
+    async def test_leases_are_per_cluster_name(self, oban_engine):
         now = utcnow()
-        assert await engine.elect_leader("one", "node-a", 30, now)
-        assert await engine.elect_leader("two", "node-b", 30, now)
+        assert await oban_engine.elect_leader("one", "node-a", 30, now)
+        assert await oban_engine.elect_leader("two", "node-b", 30, now)
 
     async def test_resigning_a_lease_held_by_another_node_changes_nothing(self, oban_engine_factory):
         a, b = await oban_engine_factory(), await oban_engine_factory()
@@ -44,6 +43,7 @@ class TestLeadership:
         assert await b.elect_leader("oban", "node-b", 30, now) is False
 
 
+@pytest.mark.asyncio
 class TestNotifications:
     async def test_every_listener_on_the_database_receives_each_payload_once(self, oban_engine_factory):
         a, b = await oban_engine_factory(), await oban_engine_factory()

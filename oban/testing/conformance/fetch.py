@@ -11,54 +11,54 @@ from ..._time import utcnow
 from ...job import JobState
 from ._helpers import ack, claim, close_to, insert, insert_many, reload
 
-pytestmark = pytest.mark.asyncio
 
-
+@pytest.mark.asyncio
 class TestFetch:
-    async def test_claims_in_priority_then_scheduled_at_then_id_order(self, engine):
+    async def test_claims_in_priority_then_scheduled_at_then_id_order(self, oban_engine):
         now = utcnow()
-        late = await insert(engine, args={"k": "late"}, scheduled_at=now - timedelta(seconds=1))
-        early = await insert(engine, args={"k": "early"}, scheduled_at=now - timedelta(seconds=10))
-        urgent = await insert(engine, args={"k": "urgent"}, priority=0, scheduled_at=now)
-        low = await insert(engine, args={"k": "low"}, priority=3, scheduled_at=now - timedelta(hours=1))
-        tie_a = await insert(engine, args={"k": "tie_a"}, scheduled_at=now - timedelta(seconds=5))
-        tie_b = await insert(engine, args={"k": "tie_b"}, scheduled_at=tie_a.scheduled_at)
-        claimed = await claim(engine, demand=10)
+        late = await insert(oban_engine, args={"k": "late"}, scheduled_at=now - timedelta(seconds=1))
+        early = await insert(oban_engine, args={"k": "early"}, scheduled_at=now - timedelta(seconds=10))
+        urgent = await insert(oban_engine, args={"k": "urgent"}, priority=0, scheduled_at=now)
+        low = await insert(oban_engine, args={"k": "low"}, priority=3, scheduled_at=now - timedelta(hours=1))
+        tie_a = await insert(oban_engine, args={"k": "tie_a"}, scheduled_at=now - timedelta(seconds=5))
+        tie_b = await insert(oban_engine, args={"k": "tie_b"}, scheduled_at=tie_a.scheduled_at)
+        claimed = await claim(oban_engine, demand=10)
         assert [job.id for job in claimed] == [early.id, tie_a.id, tie_b.id, late.id, urgent.id, low.id]
 
-    async def test_claims_no_more_than_demand(self, engine):
-        await insert_many(engine, 10)
-        first = await claim(engine, demand=4)
-        second = await claim(engine, demand=4)
-        third = await claim(engine, demand=4)
+    async def test_claims_no_more_than_demand(self, oban_engine):
+        await insert_many(oban_engine, 10)
+        first = await claim(oban_engine, demand=4)
+        second = await claim(oban_engine, demand=4)
+        third = await claim(oban_engine, demand=4)
         assert [len(first), len(second), len(third)] == [4, 4, 2]
-        assert await claim(engine, demand=4) == []
+        assert await claim(oban_engine, demand=4) == []
 
-    async def test_claims_only_available_jobs_of_the_queue(self, engine):
-        wanted = await insert(engine, queue="default")
-        await insert(engine, queue="other")
-        await insert(engine, queue="default", schedule_in=600)
-        claimed = await claim(engine, queue="default")
+    async def test_claims_only_available_jobs_of_the_queue(self, oban_engine):
+        wanted = await insert(oban_engine, queue="default")
+        await insert(oban_engine, queue="other")
+        await insert(oban_engine, queue="default", schedule_in=600)
+        claimed = await claim(oban_engine, queue="default")
         assert [job.id for job in claimed] == [wanted.id]
 
-    async def test_a_claimed_job_is_executing_with_its_attempt_recorded(self, engine):
-        job = await insert(engine)
+    async def test_a_claimed_job_is_executing_with_its_attempt_recorded(self, oban_engine):
+        job = await insert(oban_engine)
         before = utcnow()
-        [claimed] = await claim(engine, node="worker.7")
+        [claimed] = await claim(oban_engine, node="worker.7")
         assert claimed.state is JobState.EXECUTING and claimed.attempt == 1
         assert claimed.attempted_by[-1] == "worker.7"
         assert close_to(claimed.attempted_at, before, 5)
-        stored = await reload(engine, job)
+        stored = await reload(oban_engine, job)
         assert stored.state is JobState.EXECUTING and stored.attempt == 1
         assert stored.attempted_by[-1] == "worker.7"
 
-    async def test_jobs_with_no_attempts_left_are_not_claimed(self, engine):
-        await insert(engine, max_attempts=1)
-        [first] = await claim(engine)
-        await engine.ack_jobs([ack(first, JobState.RETRYABLE, delay=-1, error={"at": "x", "attempt": 1, "error": "e"})])
-        await engine.stage_jobs(utcnow(), 100)
-        assert (await reload(engine, first)).state is JobState.AVAILABLE
-        assert await claim(engine) == []
+    async def test_jobs_with_no_attempts_left_are_not_claimed(self, oban_engine):
+        await insert(oban_engine, max_attempts=1)
+        [first] = await claim(oban_engine)
+        error = {"at": "x", "attempt": 1, "error": "e"}
+        await oban_engine.ack_jobs([ack(first, JobState.RETRYABLE, delay=-1, error=error)])
+        await oban_engine.stage_jobs(utcnow(), 100)
+        assert (await reload(oban_engine, first)).state is JobState.AVAILABLE
+        assert await claim(oban_engine) == []
 
     async def test_concurrent_claimers_never_claim_the_same_job(self, oban_engine_factory):
         engines = [await oban_engine_factory() for _ in range(4)]

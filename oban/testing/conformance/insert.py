@@ -11,8 +11,6 @@ from ..._time import utcnow
 from ...job import JobState, UniqueOptions
 from ._helpers import close_to, insert, insert_many, new_job, reload
 
-pytestmark = pytest.mark.asyncio
-
 
 def _unique(job, **options):  # type: ignore[no-untyped-def]
     """Make ``job`` unique with ``options`` (Oban's defaults when none are given)."""
@@ -20,36 +18,37 @@ def _unique(job, **options):  # type: ignore[no-untyped-def]
     return job
 
 
+@pytest.mark.asyncio
 class TestInsert:
-    async def test_insert_returns_the_stored_job_with_id_and_timestamps(self, engine):
+    async def test_insert_returns_the_stored_job_with_id_and_timestamps(self, oban_engine):
         before = utcnow()
-        job = await insert(engine, args={"to": "a@b.c"}, queue="mailers")
+        job = await insert(oban_engine, args={"to": "a@b.c"}, queue="mailers")
         assert isinstance(job.id, int) and job.id > 0
         assert job.state is JobState.AVAILABLE
         assert close_to(job.inserted_at, before, 5) and close_to(job.scheduled_at, before, 5)
-        stored = await reload(engine, job)
+        stored = await reload(oban_engine, job)
         assert stored.args == {"to": "a@b.c"} and stored.queue == "mailers"
         assert stored.attempt == 0 and stored.errors == [] and stored.attempted_by == []
 
-    async def test_bulk_insert_keeps_order_and_assigns_distinct_ids(self, engine):
-        jobs = await insert_many(engine, 250)
+    async def test_bulk_insert_keeps_order_and_assigns_distinct_ids(self, oban_engine):
+        jobs = await insert_many(oban_engine, 250)
         assert [job.args["n"] for job in jobs] == list(range(250))
         ids = [job.id for job in jobs]
         assert len(set(ids)) == 250
         for job in jobs[::50]:
-            assert (await reload(engine, job)).args == job.args
+            assert (await reload(oban_engine, job)).args == job.args
 
-    async def test_every_field_round_trips(self, engine):
+    async def test_every_field_round_trips(self, oban_engine):
         scheduled = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
         args = {
             "text": "héllo wörld ✓ 日本語 🎉", "nested": {"list": [1, 2.5, None, True, {"deep": []}]},
             "big": 2**63 - 1, "negative": -(2**62), "float": 0.1, "empty": {},
         }
         job = await insert(
-            engine, args=args, meta={"trace": "x" * 300, "n": 1}, tags=["B", "a", " a "], queue="q-1",
+            oban_engine, args=args, meta={"trace": "x" * 300, "n": 1}, tags=["B", "a", " a "], queue="q-1",
             priority=9, max_attempts=3, scheduled_at=scheduled,
         )
-        stored = await reload(engine, job)
+        stored = await reload(oban_engine, job)
         assert stored.args == args
         assert stored.meta == {"trace": "x" * 300, "n": 1}
         assert stored.tags == ["a", "b"]
@@ -58,34 +57,34 @@ class TestInsert:
         assert stored.scheduled_at == scheduled
         assert stored.worker == job.worker
 
-    async def test_the_jobs_given_are_left_untouched(self, engine):
+    async def test_the_jobs_given_are_left_untouched(self, oban_engine):
         meta = {"m": 1}
         given = [new_job(args={"n": 1}, meta=meta), _unique(new_job(args={"n": 2}, meta=meta))]
-        stored = await engine.insert_jobs(given)
+        stored = await oban_engine.insert_jobs(given)
         assert all(job.id is not None for job in stored)
         assert [job.id for job in given] == [None, None] and [job.inserted_at for job in given] == [None, None]
         assert given[0].meta == {"m": 1} and given[1].meta == {"m": 1} and meta == {"m": 1}
         assert all(s is not g for s, g in zip(stored, given, strict=True))
 
-    async def test_a_job_scheduled_in_the_future_is_scheduled(self, engine):
-        job = await insert(engine, schedule_in=3600)
-        stored = await reload(engine, job)
+    async def test_a_job_scheduled_in_the_future_is_scheduled(self, oban_engine):
+        job = await insert(oban_engine, schedule_in=3600)
+        stored = await reload(oban_engine, job)
         assert stored.state is JobState.SCHEDULED
         assert close_to(stored.scheduled_at, utcnow() + timedelta(hours=1), 5)
 
-    async def test_a_bulk_insert_is_all_or_nothing(self, engine):
+    async def test_a_bulk_insert_is_all_or_nothing(self, oban_engine):
         good = new_job(args={"ok": 1})
         bad = new_job(args={"ok": 2})
         bad.args["when"] = object()
         with pytest.raises(ValueError, match="args"):
-            await engine.insert_jobs([good, bad])
-        assert await engine.list_jobs() == []
+            await oban_engine.insert_jobs([good, bad])
+        assert await oban_engine.list_jobs() == []
 
-    async def test_insert_notifies_the_queues_that_gained_available_jobs(self, engine):
+    async def test_insert_notifies_the_queues_that_gained_available_jobs(self, oban_engine):
         received: list[tuple[str, dict]] = []
         handler = lambda channel, payload: received.append((channel, payload))  # noqa: E731
-        await engine.listen(handler)
-        await engine.insert_jobs(
+        await oban_engine.listen(handler)
+        await oban_engine.insert_jobs(
             [new_job(queue="alpha"), new_job(queue="beta"), new_job(queue="later", schedule_in=600)]
         )
         for _ in range(100):
@@ -95,9 +94,10 @@ class TestInsert:
         queues = {p.get("queue") for c, p in received if c == "insert"}
         assert {"alpha", "beta"} <= queues
         assert "later" not in queues
-        await engine.unlisten(handler)
+        await oban_engine.unlisten(handler)
 
 
+@pytest.mark.asyncio
 class TestTransactionalInsert:
     async def test_jobs_inserted_in_a_committed_transaction_exist(self, oban_engine_factory):
         engine = await oban_engine_factory()
@@ -121,78 +121,81 @@ class TestTransactionalInsert:
         assert await engine.list_jobs() == []
 
 
+@pytest.mark.asyncio
 class TestUniqueInsert:
-    async def test_a_duplicate_returns_the_existing_job_marked_conflict(self, engine):
-        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
-        second = (await engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
+    async def test_a_duplicate_returns_the_existing_job_marked_conflict(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
+        second = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
         assert not first.conflict
         assert second.conflict and second.id == first.id
-        assert len(await engine.list_jobs()) == 1
+        assert len(await oban_engine.list_jobs()) == 1
 
-    async def test_duplicates_are_found_from_the_unique_options_alone(self, engine):
-        # The engine derives the key itself (Job.unique_key); nothing else needs to prepare the job.
-        first = (await engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
-        again = (await engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
+    async def test_duplicates_are_found_from_the_unique_options_alone(self, oban_engine):
+        # The oban_engine derives the key itself (Job.unique_key); nothing else needs to prepare the job.
+        first = (await oban_engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
+        again = (await oban_engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
         assert again.conflict and again.id == first.id
-        assert len(await engine.list_jobs()) == 1
+        assert len(await oban_engine.list_jobs()) == 1
 
-    async def test_the_order_of_keys_does_not_make_jobs_distinct(self, engine):
-        first = (await engine.insert_jobs([_unique(new_job(args={"a": 1, "b": {"x": 1, "y": 2}}))]))[0]
-        again = (await engine.insert_jobs([_unique(new_job(args={"b": {"y": 2, "x": 1}, "a": 1}))]))[0]
+    async def test_the_order_of_keys_does_not_make_jobs_distinct(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"a": 1, "b": {"x": 1, "y": 2}}))]))[0]
+        again = (await oban_engine.insert_jobs([_unique(new_job(args={"b": {"y": 2, "x": 1}, "a": 1}))]))[0]
         assert again.conflict and again.id == first.id
 
-    async def test_args_read_back_from_the_database_duplicate_themselves(self, engine):
+    async def test_args_read_back_from_the_database_duplicate_themselves(self, oban_engine):
         args = {"zeta": 1, "alpha": [1, {"k2": 2, "k1": 1}], "mid": "m", "a": None}
-        first = (await engine.insert_jobs([_unique(new_job(args=args))]))[0]
-        stored = await reload(engine, first)
-        again = (await engine.insert_jobs([_unique(new_job(args=stored.args))]))[0]
+        first = (await oban_engine.insert_jobs([_unique(new_job(args=args))]))[0]
+        stored = await reload(oban_engine, first)
+        again = (await oban_engine.insert_jobs([_unique(new_job(args=stored.args))]))[0]
         assert again.conflict and again.id == first.id
 
-    async def test_distinct_unique_jobs_sharing_default_meta_are_all_stored(self, engine):
+    async def test_distinct_unique_jobs_sharing_default_meta_are_all_stored(self, oban_engine):
         shared = {"source": "import"}
         jobs = [_unique(new_job(args={"n": n}, meta=shared)) for n in range(3)]
-        stored = await engine.insert_jobs(jobs)
+        stored = await oban_engine.insert_jobs(jobs)
         assert [job.conflict for job in stored] == [False, False, False]
-        assert len({job.id for job in stored}) == 3 and len(await engine.list_jobs()) == 3
+        assert len({job.id for job in stored}) == 3 and len(await oban_engine.list_jobs()) == 3
         assert shared == {"source": "import"}
 
-    async def test_a_duplicate_later_in_the_same_batch_conflicts_with_the_earlier_one(self, engine):
-        stored = await engine.insert_jobs([_unique(new_job(args={"n": 1})), _unique(new_job(args={"n": 1}))])
+    async def test_a_duplicate_later_in_the_same_batch_conflicts_with_the_earlier_one(self, oban_engine):
+        stored = await oban_engine.insert_jobs([_unique(new_job(args={"n": 1})), _unique(new_job(args={"n": 1}))])
         assert [job.conflict for job in stored] == [False, True]
-        assert stored[0].id == stored[1].id and len(await engine.list_jobs()) == 1
+        assert stored[0].id == stored[1].id and len(await oban_engine.list_jobs()) == 1
 
-    async def test_different_args_are_not_duplicates(self, engine):
-        jobs = await engine.insert_jobs([_unique(new_job(args={"id": 1})), _unique(new_job(args={"id": 2}))])
+    async def test_different_args_are_not_duplicates(self, oban_engine):
+        jobs = await oban_engine.insert_jobs([_unique(new_job(args={"id": 1})), _unique(new_job(args={"id": 2}))])
         assert [job.conflict for job in jobs] == [False, False]
-        assert len(await engine.list_jobs()) == 2
+        assert len(await oban_engine.list_jobs()) == 2
 
-    async def test_keys_compare_only_the_named_args(self, engine):
-        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 1}), keys=["id"])]))[0]
-        again = (await engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 2}), keys=["id"])]))[0]
+    async def test_keys_compare_only_the_named_args(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 1}), keys=["id"])]))[0]
+        again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 2}), keys=["id"])]))[0]
         assert again.conflict and again.id == first.id
 
-    async def test_jobs_outside_the_unique_states_do_not_conflict(self, engine):
-        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
-        await engine.cancel_jobs([first.id], utcnow())
-        again = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
+    async def test_jobs_outside_the_unique_states_do_not_conflict(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
+        await oban_engine.cancel_jobs([first.id], utcnow())
+        again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
         assert not again.conflict and again.id != first.id
 
-    async def test_jobs_older_than_the_period_do_not_conflict(self, engine):
-        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), period=60, timestamp="scheduled_at")]))[0]
-        await engine.update_jobs([first.id], lambda job: job.update({"scheduled_at": utcnow() - timedelta(hours=2)}))
-        again = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), period=60, timestamp="scheduled_at")]))[0]
+    async def test_jobs_older_than_the_period_do_not_conflict(self, oban_engine):
+        options = {"period": 60, "timestamp": "scheduled_at"}
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), **options)]))[0]
+        long_ago = utcnow() - timedelta(hours=2)
+        await oban_engine.update_jobs([first.id], lambda job: job.update({"scheduled_at": long_ago}))
+        again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), **options)]))[0]
         assert not again.conflict
-        forever = (await engine.insert_jobs([_unique(new_job(args={"id": 1}), period=None)]))[0]
+        forever = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), period=None)]))[0]
         assert forever.conflict
 
-    async def test_replace_overwrites_the_named_fields_of_the_existing_job(self, engine):
-        first = (await engine.insert_jobs([_unique(new_job(args={"id": 1}, schedule_in=60))]))[0]
+    async def test_replace_overwrites_the_named_fields_of_the_existing_job(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}, schedule_in=60))]))[0]
         later = utcnow() + timedelta(hours=3)
         job = _unique(new_job(args={"id": 1}, scheduled_at=later, priority=5))
         job.replace = {JobState.SCHEDULED: ("scheduled_at",)}
-        again = (await engine.insert_jobs([job]))[0]
+        again = (await oban_engine.insert_jobs([job]))[0]
         assert again.conflict and again.id == first.id
-        stored = await reload(engine, first)
+        stored = await reload(oban_engine, first)
         assert close_to(stored.scheduled_at, later, 0.01)
         assert stored.priority == 0
 

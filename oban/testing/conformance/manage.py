@@ -10,8 +10,6 @@ from ..._time import utcnow
 from ...job import JobState
 from ._helpers import ack, claim, close_to, insert, reload
 
-pytestmark = pytest.mark.asyncio
-
 
 async def _one_in_each_state(engine):  # type: ignore[no-untyped-def]
     """available, scheduled, executing, retryable, completed, cancelled, discarded jobs."""
@@ -32,92 +30,97 @@ async def _one_in_each_state(engine):  # type: ignore[no-untyped-def]
     return jobs
 
 
+@pytest.mark.asyncio
 class TestGetAndList:
-    async def test_get_job_returns_none_for_a_missing_id(self, engine):
-        assert await engine.get_job(987654321) is None
+    async def test_get_job_returns_none_for_a_missing_id(self, oban_engine):
+        assert await oban_engine.get_job(987654321) is None
 
-    async def test_list_jobs_filters_by_queue_worker_and_state(self, engine):
-        a = await insert(engine, queue="a")
-        b = await insert(engine, queue="b", worker="other.Worker")
-        c = await insert(engine, queue="a", schedule_in=60)
-        assert [j.id for j in await engine.list_jobs(queue="a")] == [c.id, a.id]
-        assert [j.id for j in await engine.list_jobs(worker="other.Worker")] == [b.id]
-        assert [j.id for j in await engine.list_jobs(states=[JobState.SCHEDULED])] == [c.id]
-        assert [j.id for j in await engine.list_jobs(limit=1)] == [c.id]
+    async def test_list_jobs_filters_by_queue_worker_and_state(self, oban_engine):
+        a = await insert(oban_engine, queue="a")
+        b = await insert(oban_engine, queue="b", worker="other.Worker")
+        c = await insert(oban_engine, queue="a", schedule_in=60)
+        assert [j.id for j in await oban_engine.list_jobs(queue="a")] == [c.id, a.id]
+        assert [j.id for j in await oban_engine.list_jobs(worker="other.Worker")] == [b.id]
+        assert [j.id for j in await oban_engine.list_jobs(states=[JobState.SCHEDULED])] == [c.id]
+        assert [j.id for j in await oban_engine.list_jobs(limit=1)] == [c.id]
 
 
+@pytest.mark.asyncio
 class TestCancel:
-    async def test_cancel_changes_only_incomplete_jobs_and_reports_executing_ones(self, engine):
-        jobs = await _one_in_each_state(engine)
-        count, executing = await engine.cancel_jobs([job.id for job in jobs.values()], utcnow())
+    async def test_cancel_changes_only_incomplete_jobs_and_reports_executing_ones(self, oban_engine):
+        jobs = await _one_in_each_state(oban_engine)
+        count, executing = await oban_engine.cancel_jobs([job.id for job in jobs.values()], utcnow())
         assert count == 4  # available, scheduled, executing, retryable
         assert executing == [jobs["executing"].id]
         for name in ("available", "scheduled", "executing", "retryable"):
-            stored = await reload(engine, jobs[name])
+            stored = await reload(oban_engine, jobs[name])
             assert stored.state is JobState.CANCELLED and close_to(stored.cancelled_at, utcnow(), 5)
         for name in ("completed", "discarded"):
-            assert (await reload(engine, jobs[name])).state.value == name
+            assert (await reload(oban_engine, jobs[name])).state.value == name
 
-    async def test_cancelling_nothing_changes_nothing(self, engine):
-        assert await engine.cancel_jobs([], utcnow()) == (0, [])
-        assert await engine.cancel_jobs([424242], utcnow()) == (0, [])
+    async def test_cancelling_nothing_changes_nothing(self, oban_engine):
+        assert await oban_engine.cancel_jobs([], utcnow()) == (0, [])
+        assert await oban_engine.cancel_jobs([424242], utcnow()) == (0, [])
 
 
+@pytest.mark.asyncio
 class TestRetry:
-    async def test_retry_makes_non_running_jobs_available_now(self, engine):
-        jobs = await _one_in_each_state(engine)
-        count = await engine.retry_jobs([job.id for job in jobs.values()], utcnow())
+    async def test_retry_makes_non_running_jobs_available_now(self, oban_engine):
+        jobs = await _one_in_each_state(oban_engine)
+        count = await oban_engine.retry_jobs([job.id for job in jobs.values()], utcnow())
         assert count == 5  # scheduled, retryable, completed, discarded, cancelled
         for name in ("scheduled", "retryable", "completed", "discarded", "cancelled"):
-            stored = await reload(engine, jobs[name])
+            stored = await reload(oban_engine, jobs[name])
             assert stored.state is JobState.AVAILABLE, name
             assert close_to(stored.scheduled_at, utcnow(), 5)
             assert stored.completed_at is None and stored.discarded_at is None and stored.cancelled_at is None
-        assert (await reload(engine, jobs["executing"])).state is JobState.EXECUTING
+        assert (await reload(oban_engine, jobs["executing"])).state is JobState.EXECUTING
 
-    async def test_retrying_an_exhausted_job_raises_its_max_attempts(self, engine):
-        await insert(engine, max_attempts=1)
-        [job] = await claim(engine)
-        await engine.ack_jobs([ack(job, JobState.DISCARDED, error={"at": "x", "attempt": 1, "error": "e"})])
-        assert await engine.retry_jobs([job.id], utcnow()) == 1
-        stored = await reload(engine, job)
+    async def test_retrying_an_exhausted_job_raises_its_max_attempts(self, oban_engine):
+        await insert(oban_engine, max_attempts=1)
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.DISCARDED, error={"at": "x", "attempt": 1, "error": "e"})])
+        assert await oban_engine.retry_jobs([job.id], utcnow()) == 1
+        stored = await reload(oban_engine, job)
         assert stored.max_attempts == 2 and stored.state is JobState.AVAILABLE
-        [again] = await claim(engine)
+        [again] = await claim(oban_engine)
         assert again.id == job.id and again.attempt == 2
 
 
+@pytest.mark.asyncio
 class TestDelete:
-    async def test_delete_removes_every_job_but_executing_ones(self, engine):
-        jobs = await _one_in_each_state(engine)
-        assert await engine.delete_jobs([job.id for job in jobs.values()]) == 6
-        remaining = await engine.list_jobs()
+    async def test_delete_removes_every_job_but_executing_ones(self, oban_engine):
+        jobs = await _one_in_each_state(oban_engine)
+        assert await oban_engine.delete_jobs([job.id for job in jobs.values()]) == 6
+        remaining = await oban_engine.list_jobs()
         assert [job.id for job in remaining] == [jobs["executing"].id]
 
 
+@pytest.mark.asyncio
 class TestUpdate:
-    async def test_update_writes_the_changed_fields(self, engine):
-        job = await insert(engine, args={"a": 1}, tags=["x"])
+    async def test_update_writes_the_changed_fields(self, oban_engine):
+        job = await insert(oban_engine, args={"a": 1}, tags=["x"])
         when = utcnow() + timedelta(hours=1)
-        [updated] = await engine.update_jobs(
+        [updated] = await oban_engine.update_jobs(
             [job.id],
             lambda j: j.update({"args": {"a": 2}, "priority": 4, "queue": "q2", "tags": ["y", "Z"], "meta": {"m": 1},
                                 "max_attempts": 7, "worker": "other.Worker", "scheduled_at": when}),
         )
-        stored = await reload(engine, job)
+        stored = await reload(oban_engine, job)
         for found in (updated, stored):
             assert found.args == {"a": 2} and found.priority == 4 and found.queue == "q2"
             assert found.tags == ["y", "z"] and found.meta == {"m": 1} and found.max_attempts == 7
             assert found.worker == "other.Worker" and close_to(found.scheduled_at, when, 0.01)
 
-    async def test_the_change_sees_the_current_stored_job(self, engine):
-        job = await insert(engine, tags=["a"])
-        await engine.update_jobs([job.id], lambda j: j.update({"tags": [*j.tags, "b"]}))
-        await engine.update_jobs([job.id], lambda j: j.update({"tags": [*j.tags, "c"]}))
-        assert (await reload(engine, job)).tags == ["a", "b", "c"]
+    async def test_the_change_sees_the_current_stored_job(self, oban_engine):
+        job = await insert(oban_engine, tags=["a"])
+        await oban_engine.update_jobs([job.id], lambda j: j.update({"tags": [*j.tags, "b"]}))
+        await oban_engine.update_jobs([job.id], lambda j: j.update({"tags": [*j.tags, "c"]}))
+        assert (await reload(oban_engine, job)).tags == ["a", "b", "c"]
 
-    async def test_a_failing_change_writes_nothing(self, engine):
-        first = await insert(engine, priority=1)
-        second = await insert(engine, priority=1)
+    async def test_a_failing_change_writes_nothing(self, oban_engine):
+        first = await insert(oban_engine, priority=1)
+        second = await insert(oban_engine, priority=1)
 
         def change(job):  # type: ignore[no-untyped-def]
             if job.id == second.id:
@@ -125,25 +128,25 @@ class TestUpdate:
             return job.update({"priority": 2})
 
         with pytest.raises(ValueError, match="priority"):
-            await engine.update_jobs([first.id, second.id], change)
-        assert (await reload(engine, first)).priority == 1
+            await oban_engine.update_jobs([first.id, second.id], change)
+        assert (await reload(oban_engine, first)).priority == 1
 
-    async def test_max_attempts_below_the_attempt_is_refused_and_nothing_is_written(self, engine):
-        job = await insert(engine, max_attempts=5)
+    async def test_max_attempts_below_the_attempt_is_refused_and_nothing_is_written(self, oban_engine):
+        job = await insert(oban_engine, max_attempts=5)
         for _ in range(2):
-            [claimed] = await claim(engine)
+            [claimed] = await claim(oban_engine)
             error = {"at": "x", "attempt": claimed.attempt, "error": "e"}
-            await engine.ack_jobs([ack(claimed, JobState.RETRYABLE, delay=-1, error=error)])
-            await engine.stage_jobs(utcnow(), 100)
-        assert (await reload(engine, job)).attempt == 2
+            await oban_engine.ack_jobs([ack(claimed, JobState.RETRYABLE, delay=-1, error=error)])
+            await oban_engine.stage_jobs(utcnow(), 100)
+        assert (await reload(oban_engine, job)).attempt == 2
         with pytest.raises(ValueError, match=r"max_attempts.*\b1\b"):
-            await engine.update_jobs([job.id], lambda j: j.update({"max_attempts": 1}))
-        stored = await reload(engine, job)
+            await oban_engine.update_jobs([job.id], lambda j: j.update({"max_attempts": 1}))
+        stored = await reload(oban_engine, job)
         assert stored.max_attempts == 5 and stored.state is JobState.AVAILABLE
-        [again] = await claim(engine)
+        [again] = await claim(oban_engine)
         assert again.id == job.id and again.attempt == 3
 
-    async def test_missing_ids_are_skipped(self, engine):
-        job = await insert(engine)
-        updated = await engine.update_jobs([job.id, 99999999], lambda j: j.update({"priority": 3}))
+    async def test_missing_ids_are_skipped(self, oban_engine):
+        job = await insert(oban_engine)
+        updated = await oban_engine.update_jobs([job.id, 99999999], lambda j: j.update({"priority": 3}))
         assert [j.id for j in updated] == [job.id]

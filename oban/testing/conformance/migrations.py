@@ -6,9 +6,8 @@ import pytest
 
 from ._helpers import insert, reload
 
-pytestmark = pytest.mark.asyncio
 
-
+@pytest.mark.asyncio
 class TestMigrations:
     async def test_a_fresh_database_has_no_schema(self, oban_engine_factory):
         engine = await oban_engine_factory(install=False)

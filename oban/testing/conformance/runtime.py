@@ -13,8 +13,6 @@ from ...results import Record, Snooze
 from ...worker import worker
 from ._helpers import eventually
 
-pytestmark = pytest.mark.asyncio
-
 RUNS: list[tuple[str, Any]] = []
 
 
@@ -61,50 +59,51 @@ class _SlowFirstClaim:
         return jobs
 
 
+@pytest.mark.asyncio
 class TestRuntime:
-    async def test_inserted_jobs_run_exactly_once_and_complete(self, engine):
+    async def test_inserted_jobs_run_exactly_once_and_complete(self, oban_engine):
         RUNS.clear()
-        async with Oban(engine, queues={"conformance": 5}, name="conformance-a", stage_interval=0.1) as oban:
+        async with Oban(oban_engine, queues={"conformance": 5}, name="conformance-a", stage_interval=0.1) as oban:
             jobs = await oban.enqueue_many([RecordingWorker.new({"tag": f"once-{i}"}) for i in range(30)])
 
             async def all_done() -> bool:
-                done = await engine.list_jobs(states=[JobState.COMPLETED])
+                done = await oban_engine.list_jobs(states=[JobState.COMPLETED])
                 return len(done) == 30
 
             await eventually(all_done)
         assert sorted(job_id for _, job_id in RUNS) == sorted(job.id for job in jobs)
 
-    async def test_a_failing_job_is_retried_until_it_succeeds(self, engine):
+    async def test_a_failing_job_is_retried_until_it_succeeds(self, oban_engine):
         RUNS.clear()
-        async with Oban(engine, queues={"conformance": 2}, name="conformance-b", stage_interval=0.1) as oban:
+        async with Oban(oban_engine, queues={"conformance": 2}, name="conformance-b", stage_interval=0.1) as oban:
             job = await oban.enqueue(RecordingWorker.new({"tag": "flaky", "fail_until": 3}))
 
             async def completed() -> bool:
-                stored = await engine.get_job(job.id)
+                stored = await oban_engine.get_job(job.id)
                 return stored is not None and stored.state is JobState.COMPLETED
 
             await eventually(completed)
-        stored = await engine.get_job(job.id)
+        stored = await oban_engine.get_job(job.id)
         assert stored.attempt == 3 and len(stored.errors) == 2
         assert "planned failure 1" in stored.errors[0]["error"]
 
-    async def test_a_snoozed_job_runs_again_without_spending_an_attempt(self, engine):
+    async def test_a_snoozed_job_runs_again_without_spending_an_attempt(self, oban_engine):
         RUNS.clear()
-        async with Oban(engine, queues={"conformance": 2}, name="conformance-c", stage_interval=0.1) as oban:
+        async with Oban(oban_engine, queues={"conformance": 2}, name="conformance-c", stage_interval=0.1) as oban:
             job = await oban.enqueue(RecordingWorker.new({"tag": "snooze", "snooze": True}, max_attempts=1))
 
             async def completed() -> bool:
-                stored = await engine.get_job(job.id)
+                stored = await oban_engine.get_job(job.id)
                 return stored is not None and stored.state is JobState.COMPLETED
 
             await eventually(completed)
-        stored = await engine.get_job(job.id)
+        stored = await oban_engine.get_job(job.id)
         assert stored.meta["snoozed"] == 1 and stored.attempt == 1
         assert [tag for tag, _ in RUNS] == ["snooze", "snooze"]
 
-    async def test_cancelling_an_executing_job_marks_it_and_tells_the_worker(self, engine):
+    async def test_cancelling_an_executing_job_marks_it_and_tells_the_worker(self, oban_engine):
         RUNS.clear()
-        async with Oban(engine, queues={"conformance": 2}, name="conformance-d", stage_interval=0.1) as oban:
+        async with Oban(oban_engine, queues={"conformance": 2}, name="conformance-d", stage_interval=0.1) as oban:
             job = await oban.enqueue(RecordingWorker.new({"tag": "long", "wait_for_cancel": True}))
 
             async def running() -> bool:
@@ -113,7 +112,7 @@ class TestRuntime:
 
             await eventually(running)
             assert await oban.cancel_job(job) == 1
-            stored = await engine.get_job(job.id)
+            stored = await oban_engine.get_job(job.id)
             assert stored.state is JobState.CANCELLED
 
             async def finished() -> bool:
@@ -121,12 +120,12 @@ class TestRuntime:
                 return info is not None and job.id not in info.running
 
             await eventually(finished)
-        stored = await engine.get_job(job.id)
+        stored = await oban_engine.get_job(job.id)
         assert stored.state is JobState.CANCELLED and stored.completed_at is None
 
-    async def test_a_job_inserted_while_a_claim_is_in_flight_starts_without_waiting_for_a_poll(self, engine):
+    async def test_a_job_inserted_while_a_claim_is_in_flight_starts_without_waiting_for_a_poll(self, oban_engine):
         RUNS.clear()
-        slow = _SlowFirstClaim(engine)
+        slow = _SlowFirstClaim(oban_engine)
         # With a 30 s poll, only the insert notification can start the second job in time.
         async with Oban(slow, queues={"conformance": 5}, name="conformance-e", stage_interval=30) as oban:
             await asyncio.sleep(0.1)
@@ -135,20 +134,20 @@ class TestRuntime:
             await oban.enqueue(RecordingWorker.new({"tag": "second"}))
 
             async def both_done() -> bool:
-                return len(await engine.list_jobs(states=[JobState.COMPLETED])) == 2
+                return len(await oban_engine.list_jobs(states=[JobState.COMPLETED])) == 2
 
             await eventually(both_done, within=5)
         assert sorted(tag for tag, _ in RUNS) == ["first", "second"]
 
-    async def test_a_recorded_value_reads_back_exactly(self, engine):
+    async def test_a_recorded_value_reads_back_exactly(self, oban_engine):
         RUNS.clear()
         value = {"a": None, "b": 1, "list": [None, {"c": None}]}
-        async with Oban(engine, queues={"conformance": 2}, name="conformance-f", stage_interval=0.1) as oban:
+        async with Oban(oban_engine, queues={"conformance": 2}, name="conformance-f", stage_interval=0.1) as oban:
             job = await oban.enqueue(RecordingWorker.new({"tag": "record", "record": value}))
 
             async def completed() -> bool:
-                stored = await engine.get_job(job.id)
+                stored = await oban_engine.get_job(job.id)
                 return stored is not None and stored.state is JobState.COMPLETED
 
             await eventually(completed)
-        assert (await engine.get_job(job.id)).recorded == value
+        assert (await oban_engine.get_job(job.id)).recorded == value
