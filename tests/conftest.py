@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from oban.engines import Engine
 
@@ -113,7 +114,7 @@ def require_server(name: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def oban_engine_factory(engine_name: str, tmp_path: Any) -> AsyncIterator[EngineFactory]:
     """``await factory(install=True)`` gives a new engine on this test's own fresh database."""
     require_server(engine_name)
@@ -141,7 +142,7 @@ async def oban_engine_factory(engine_name: str, tmp_path: Any) -> AsyncIterator[
         await support.drop_database(engine_name, database)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def admin(engine_name: str, oban_engine_factory: EngineFactory) -> AsyncIterator[Any]:
     """A plain connection of the test's own to its database, for looking behind the engine's back."""
     from urllib.parse import urlparse
@@ -167,7 +168,7 @@ async def admin(engine_name: str, oban_engine_factory: EngineFactory) -> AsyncIt
         raise ValueError(f"no admin connection for {engine_name}")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def engine(oban_engine_factory: EngineFactory) -> Engine:
     """One installed engine on a fresh database."""
     return await oban_engine_factory()

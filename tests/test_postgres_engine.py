@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+import pytest_asyncio
 
 from oban import Job
 from oban.engines import engine_from_dsn
@@ -23,7 +24,7 @@ WORKER = "tests.workers.Noop"
 pytestmark = pytest.mark.engines("postgres")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def spare_prefix(admin: asyncpg.Connection) -> AsyncIterator[str]:
     """A second schema name in the same database, dropped afterwards."""
     prefix = f"t_{uuid.uuid4().hex[:12]}"

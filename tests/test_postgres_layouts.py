@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import pytest_asyncio
 
 from oban import Oban, worker
 from oban._time import utcnow
@@ -167,7 +168,7 @@ def layout(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def oban_engine_factory(layout: str, tmp_path: Any) -> AsyncIterator[Any]:
     """Like the shared factory, but the schema is laid out by hand and never installed by us."""
     schema = await support.create_database("postgres", tmp_path)
@@ -195,7 +196,7 @@ async def oban_engine_factory(layout: str, tmp_path: Any) -> AsyncIterator[Any]:
         await support.drop_database("postgres", schema)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def engine(oban_engine_factory: Any) -> PostgresEngine:
     """One engine on the foreign layout."""
     return await oban_engine_factory()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+import pytest_asyncio
 
 from oban import DatabaseError, Job, Oban, worker
 from oban.engines.postgres import PostgresEngine
@@ -34,7 +35,7 @@ class SlowishWorker:
 pytestmark = pytest.mark.engines("postgres")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def marked_engine(engine: PostgresEngine) -> AsyncIterator[tuple[PostgresEngine, str]]:
     """An engine on the test's installed schema whose connections carry a unique name."""
     name = f"oban-test-{uuid.uuid4().hex[:8]}"
