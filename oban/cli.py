@@ -23,7 +23,30 @@ log = logging.getLogger("oban.cli")
 
 
 class CLIError(Exception):
-    """A problem to report on one line before exiting non-zero."""
+    """A problem to report on one line before exiting non-zero (2 by default)."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Step:
+    """Names the step under way and the (masked) DSN in any error that escapes it."""
+
+    def __init__(self, step: str, engine: Engine) -> None:
+        self._step = step
+        self._engine = engine
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+        if error is None or not isinstance(error, Exception) or isinstance(error, CLIError):
+            return
+        detail = f"{type(error).__name__}: {error}"
+        if self._engine.dsn not in detail:  # a DatabaseError already names the DSN and method
+            detail = f"{self._engine.dsn}: {detail}"
+        raise CLIError(f"{self._step} failed: {detail}", status=1) from error
 
 
 def parse_queues(text: str) -> dict[str, int]:
@@ -51,15 +74,13 @@ def _build_engine(dsn: str | None) -> Engine:
 
 async def _schema(command: str, dsn: str | None, version: int | None) -> str:
     engine = _build_engine(dsn)
+    target = {"install": None, "uninstall": 0}.get(command, version)
     try:
-        await engine.connect()
-        if command == "install":
-            await engine.install()
-        elif command == "uninstall":
-            await engine.uninstall()
-        else:
-            await engine.migrate(version)
-        return f"{engine.dsn}: schema version {await engine.schema_version()}"
+        with _Step("connecting", engine):
+            await engine.connect()
+        with _Step(command, engine):
+            await engine.migrate(target)
+            return f"{engine.dsn}: schema version {await engine.schema_version()}"
     finally:
         await engine.close()
 
@@ -95,7 +116,8 @@ async def _start(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await oban.start()
+    with _Step("starting the node", engine):
+        await oban.start()
     log.info("oban %s running queues %s on %s as node %s", __version__, args.queues, engine.dsn, oban.node)
     try:
         await stop.wait()
@@ -166,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(scrub(asyncio.run(_schema(args.command, args.dsn, getattr(args, "version", None))), secrets))
     except CLIError as error:
-        return fail(str(error), 2)
+        return fail(str(error), error.status)
     except Exception as error:  # ours (ObanError, ValueError) or a driver's (bad host, refused login)
         return fail(f"{type(error).__name__}: {error}", 1)
     return 0

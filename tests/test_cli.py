@@ -239,3 +239,10 @@ def test_a_password_in_a_postgres_dsns_query_is_masked_in_output_and_logs(tmp_pa
             assert "s3cr3t-pw" not in output
     finally:
         asyncio.run(support.drop_database("postgres", database))
+
+
+def test_a_failing_step_is_named_with_the_masked_dsn():
+    result = oban("install", "--dsn", "postgresql://app:s3cr3t-pw@127.0.0.1:1/app")
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("oban:")]
+    assert line.startswith("oban: connecting failed: DatabaseError: connect on postgresql://app:***@127.0.0.1:1/app")
