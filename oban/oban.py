@@ -65,11 +65,13 @@ class Oban:
 
     Options: ``name`` (registry name, default ``"oban"``), ``node`` (default host.pid),
     ``stage_interval`` (1 s; also how often idle queues poll), ``pruner`` (``max_age`` 60 s,
-    ``interval`` 30 s, ``limit`` 10 000, or ``False``), ``lifeline`` (``interval`` 60 s,
-    ``rescue_after`` 3600 s, or ``False``), ``cron`` (a list of ``(expr, worker[, options])``,
-    ``True`` for only the workers declared with ``cron=``, or ``False`` for none),
-    ``cron_timezone``, ``leadership`` (default: on when queues run), ``shutdown_grace_period``
-    (15 s).
+    ``interval`` 30 s, ``limit`` 10 000, or ``False``), ``lifeline`` (``interval`` 5 s; jobs of
+    producers that stopped heartbeating are rescued at once, claims by nodes that never heartbeat
+    after ``rescue_after`` 3600 s; or ``False``), ``heartbeat_interval`` (5 s: each node records its
+    queues this often, a silent node counts as dead after two intervals, and leadership passes on
+    within three), ``cron`` (a list of ``(expr, worker[, options])``, ``True`` for only the workers
+    declared with ``cron=``, or ``False`` for none), ``cron_timezone``, ``leadership`` (default:
+    on when queues run), ``shutdown_grace_period`` (15 s).
     """
 
     def __init__(
@@ -87,12 +89,15 @@ class Oban:
         cron_timezone: str = "Etc/UTC",
         leadership: bool | None = None,
         shutdown_grace_period: float = 15.0,
+        heartbeat_interval: float = 5.0,
     ) -> None:
         self.engine: Engine = engine if engine is not None else default_engine()
         self.name = name
         self.node = node or _default_node()
         if float(stage_interval) <= 0:
             raise ValueError(f"stage_interval must be positive, got {stage_interval!r}")
+        if float(heartbeat_interval) <= 0:
+            raise ValueError(f"heartbeat_interval must be positive, got {heartbeat_interval!r}")
         queue_config = {queue: self._parse_queue(queue, config) for queue, config in (queues or {}).items()}
         entries: list[CronEntry] = []
         if cron is not False:
@@ -106,7 +111,7 @@ class Oban:
                 stage_limit=stage_limit, pruner=_options(pruner, PRUNER_DEFAULTS, "pruner"),
                 lifeline=_options(lifeline, LIFELINE_DEFAULTS, "lifeline"), cron=tuple(entries),
                 leadership=bool(queue_config) if leadership is None else leadership,
-                shutdown_grace_period=float(shutdown_grace_period),
+                shutdown_grace_period=float(shutdown_grace_period), heartbeat_interval=float(heartbeat_interval),
             ),
             self.enqueue_many,
         )
@@ -337,6 +342,14 @@ class Oban:
     def check_all_queues(self) -> list[QueueInfo]:
         """Every queue running on this node."""
         return self._node.check_all_queues()
+
+    async def cluster_queues(self, queue: str | None = None) -> list[QueueInfo]:
+        """Every live producer of this cluster (this ``name``) on every node, or only ``queue``'s,
+        as each one's last heartbeat recorded it (``updated_at``; at most ``heartbeat_interval``
+        old). Works from a client too; ordered by queue, then node."""
+        await self._ensure_ready()
+        infos = await self._node.cluster_queues()
+        return sorted((i for i in infos if queue is None or i.queue == queue), key=lambda i: (i.queue, i.node, i.uuid))
 
     async def pause_queue(self, queue: str, *, node: str | None = None) -> None:
         """Stop claiming jobs from ``queue`` on every node (or on ``node``); running jobs finish."""

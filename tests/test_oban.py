@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -12,6 +13,7 @@ from oban import Job, JobState, Oban, SchemaError
 from oban._time import utcnow
 from oban.cron import parse_entry
 from oban.engines import LiteEngine
+from oban.engines.protocol import RESCUE_ERROR, ProducerRecord
 from oban.runtime.cron import Cron
 from oban.testing import drain_queue
 from tests import workers
@@ -425,14 +427,29 @@ class TestLeaderChores:
             await wait_until(gone)
             assert await state_of(oban, keep) is JobState.SCHEDULED
 
-    async def test_the_lifeline_rescues_jobs_orphaned_by_a_dead_node(self, engine):
+    async def test_the_lifeline_rescues_a_dead_nodes_jobs_once_its_heartbeat_goes_stale(self, engine):
         job = (await engine.insert_jobs([workers.Echo.new({"tag": "orphan"})]))[0]
-        [claimed] = await engine.fetch_jobs("default", 1, "dead-node", utcnow())
+        dead = str(uuid4())
+        beat = utcnow() - timedelta(seconds=3)
+        meta = {"local_limit": 1, "paused": False, "running": [job.id], "ttl": 2.0}
+        await engine.record_producers([ProducerRecord(dead, "oban", "dead-node", "default", meta, beat, beat)])
+        [claimed] = await engine.fetch_jobs("default", 1, "dead-node", utcnow(), dead)
+        assert claimed.id == job.id
+        # The time-based fallback is an hour away: only liveness can rescue it in time.
+        async with Oban(engine, queues={"default": 1}, lifeline={"interval": 0.1, "rescue_after": 3600}) as oban:
+            await wait_until(reached(oban, job, JobState.COMPLETED), within=10)
+        stored = await oban.get_job(job)
+        assert stored.attempt == 2 and stored.attempted_by[0] == oban.node
+        assert [e["error"] for e in stored.errors] == [RESCUE_ERROR]
+
+    async def test_claims_from_nodes_that_never_heartbeat_are_rescued_after_rescue_after(self, engine):
+        job = (await engine.insert_jobs([workers.Echo.new({"tag": "orphan"})]))[0]
+        [claimed] = await engine.fetch_jobs("default", 1, "elsewhere", utcnow())
         assert claimed.id == job.id
         async with Oban(engine, queues={"default": 1}, lifeline={"interval": 0.1, "rescue_after": 0.1}) as oban:
             await wait_until(reached(oban, job, JobState.COMPLETED))
         stored = await oban.get_job(job)
-        assert stored.attempt == 2 and stored.attempted_by[0] == "dead-node"
+        assert stored.attempt == 2 and stored.attempted_by[0] == oban.node
 
     async def test_cron_inserts_due_entries_once_per_minute(self, engine):
         oban = Oban(engine)

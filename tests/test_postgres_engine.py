@@ -169,7 +169,7 @@ async def test_install_lays_out_obans_current_schema(engine, admin) -> None:  # 
     assert {
         "oban_jobs_pkey", "oban_jobs_state_queue_priority_scheduled_at_id_index", "oban_jobs_args_index",
         "oban_jobs_meta_index", "oban_jobs_state_cancelled_at_index", "oban_jobs_state_discarded_at_index",
-        "oban_peers_pkey",
+        "oban_peers_pkey", "oban_producers_pkey",
     } == indexes
     checks = {row[0] for row in await admin.fetch(
         f"SELECT conname FROM pg_constraint WHERE conrelid = '\"{prefix}\".oban_jobs'::regclass AND contype = 'c'"

@@ -360,7 +360,7 @@ async def test_install_on_top_is_harmless(engine, admin, layout) -> None:  # typ
         assert tables == {"oban_jobs", "oban_peers", "oban_leaders", "oban_producers"}
     else:
         assert comment == str(LATEST_VERSION)  # upgraded the way Oban would: v13 indexes, v14 state
-        assert tables == {"oban_jobs", "oban_peers"}
+        assert tables == {"oban_jobs", "oban_peers", "oban_producers"}
         labels = await admin.fetchval(f'SELECT enum_range(NULL::"{prefix}".oban_job_state)::text[]')
         assert "suspended" in labels
 

@@ -6,7 +6,7 @@ timezone-aware UTC from the caller's clock; jobs returned carry aware UTC dateti
 
 The protocol comes in parts, one per concern, each a ``typing.Protocol`` of its own:
 :class:`Connection`, :class:`Schema`, :class:`Queueing`, :class:`Management`,
-:class:`Maintenance`, :class:`Leadership` and :class:`Notifications`. :class:`Engine` is all of
+:class:`Maintenance`, :class:`Leadership`, :class:`Heartbeats` and :class:`Notifications`. :class:`Engine` is all of
 them. The parts are separate so each reads as one contract and each part of the runtime depends
 on the part it uses (the leader on ``Leadership``, a producer on ``Queueing``); they are
 implemented by one object because they share its connections and its notion of "the database",
@@ -45,6 +45,40 @@ CHANNELS = ("insert", "signal", "leader")
 
 RESCUE_ERROR = "rescued: the job was still executing when its node stopped responding"
 """The ``error`` text ``rescue_jobs`` records for each job it recovers."""
+
+PRODUCER_TTL = 60.0
+"""How long a producer row without a ``ttl`` in its meta (another implementation's) stays alive."""
+
+PRODUCER_RETENTION = 300.0
+"""How long ``rescue_jobs`` keeps a producer row after it went stale, before deleting it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerRecord:
+    """One queue on one node, as its heartbeat records it in ``oban_producers``.
+
+    ``uuid`` names the producer (a claim records it as ``attempted_by[-1]``); ``name`` is the
+    cluster (``Oban(name=...)``). ``meta`` holds ``local_limit``, ``paused``, ``running`` (the ids
+    it runs) and ``ttl``: how many seconds after ``updated_at`` the row counts as alive.
+    """
+
+    uuid: str
+    name: str
+    node: str
+    queue: str
+    meta: dict[str, Any]
+    started_at: datetime
+    updated_at: datetime
+
+    @property
+    def ttl(self) -> float:
+        """Seconds after ``updated_at`` this producer counts as alive (:data:`PRODUCER_TTL` if unset)."""
+        value = self.meta.get("ttl")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else PRODUCER_TTL
+
+    def alive(self, now: datetime) -> bool:
+        """True while the producer's last heartbeat is younger than its ``ttl``."""
+        return (now - self.updated_at).total_seconds() < self.ttl
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +162,14 @@ class Queueing(Protocol):
         once the transaction commits, never before, and not at all if it rolls back.
         """
 
-    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+    async def fetch_jobs(
+        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
+    ) -> list[Job]:
         """Claim up to ``demand`` available jobs of ``queue`` whose ``attempt < max_attempts``.
 
         Order is priority, then scheduled_at, then id. Claimed jobs become ``executing`` with
-        ``attempt + 1``, ``attempted_at = now`` and ``node`` appended to ``attempted_by``, and are
+        ``attempt + 1``, ``attempted_at = now`` and ``attempted_by = [node, uuid]`` (Oban's
+        convention: the node and the claiming producer; ``[node]`` without a ``uuid``), and are
         returned in claim order. No job is ever claimed by two callers. ``demand <= 0`` claims
         nothing.
         """
@@ -203,12 +240,17 @@ class Maintenance(Protocol):
         ``cancelled_at`` for cancelled, ``discarded_at`` for discarded jobs. No other job is touched.
         """
 
-    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        """Recover jobs ``executing`` since before ``before`` (their node died).
+    async def rescue_jobs(self, now: datetime, fallback_before: datetime) -> tuple[int, int]:
+        """Recover jobs left ``executing`` by producers that are gone.
 
-        They become ``available``, or ``discarded`` at ``now`` when attempts are spent, and get
-        ``{"at": kit.to_iso(now), "attempt": attempt, "error": RESCUE_ERROR}`` appended to
-        ``errors``. Returns (rescued, discarded).
+        A job is orphaned when ``attempted_by[-1]`` names a producer row that is stale at ``now``
+        (not :meth:`ProducerRecord.alive`: it stopped heartbeating, or was retired), or names no
+        producer row at all and was attempted before ``fallback_before`` (claims by nodes that do
+        not heartbeat: other implementations, or rows long gone). A job of a live producer is
+        never rescued, however long it runs. Orphans become ``available``, or ``discarded`` at
+        ``now`` when attempts are spent, and get ``{"at": kit.to_iso(now), "attempt": attempt,
+        "error": RESCUE_ERROR}`` appended to ``errors``. Then producer rows stale for more than
+        :data:`PRODUCER_RETENTION` seconds are deleted. Returns (rescued, discarded).
         """
 
 
@@ -225,6 +267,23 @@ class Leadership(Protocol):
 
     async def resign_leader(self, name: str, node: str) -> None:
         """Give up the lease if ``node`` holds it; otherwise change nothing."""
+
+
+@runtime_checkable
+class Heartbeats(Protocol):
+    """Which producers are alive: every node records its queues every few seconds."""
+
+    async def record_producers(self, producers: Sequence[ProducerRecord]) -> None:
+        """Write each producer's row: inserted when new, else ``meta`` and ``updated_at`` replaced
+        (``name``, ``node``, ``queue`` and ``started_at`` are kept)."""
+
+    async def retire_producers(self, uuids: Sequence[str], now: datetime) -> None:
+        """The producers stopped: their rows are stale from ``now`` on, so jobs they left
+        executing are rescued at the next ``rescue_jobs``, which deletes the rows later. Unknown
+        uuids are ignored."""
+
+    async def list_producers(self) -> list[ProducerRecord]:
+        """Every producer row, alive or stale, ordered by name, node, queue, uuid."""
 
 
 @runtime_checkable
@@ -252,10 +311,12 @@ class Notifications(Protocol):
 
 @runtime_checkable
 class Engine(
-    Connection, Schema, Queueing, Management, Maintenance, Leadership, Notifications, Protocol
+    Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications, Protocol
 ):
     """What a database must do for oban: every part above, on one object."""
 
 
-PARTS: tuple[type, ...] = (Connection, Schema, Queueing, Management, Maintenance, Leadership, Notifications)
+PARTS: tuple[type, ...] = (
+    Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications
+)
 """The protocol's parts, in the order they are documented."""

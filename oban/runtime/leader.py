@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from .._time import utcnow
 from ..engines.protocol import Engine
@@ -12,15 +13,25 @@ log = logging.getLogger("oban.leader")
 
 
 class Leader:
-    """Takes and renews a lease in ``oban_peers``; ``is_leader`` says whether this node holds it."""
+    """Takes and renews a lease in ``oban_peers``; ``is_leader`` says whether this node holds it.
 
-    def __init__(self, engine: Engine, *, name: str, node: str, ttl: float = 30.0, interval: float = 15.0) -> None:
+    Every node runs an election each ``interval``; the lease lasts ``2 * interval``, so when the
+    leader dies another node holds the lease within three intervals. ``on_elected`` runs each
+    time this node becomes leader (the node uses it to start the chores at once).
+    """
+
+    def __init__(
+        self, engine: Engine, *, name: str, node: str, interval: float = 5.0,
+        on_elected: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self.name = name
         self.node = node
-        self.ttl = ttl
+        self.interval = interval
+        self.ttl = 2 * interval
         self.is_leader = False
-        self._loop = Periodic("leader", interval, self.elect)
+        self._on_elected = on_elected
+        self._loop = Periodic("leader", interval, self.elect, max_backoff=interval)
 
     async def elect(self) -> bool:
         """Try to take or renew the lease now; returns whether this node leads."""
@@ -33,7 +44,10 @@ class Leader:
             raise
         if leading != self.is_leader:
             log.info("node %s %s leader of %s", self.node, "became" if leading else "is no longer", self.name)
+        became = leading and not self.is_leader
         self.is_leader = leading
+        if became and self._on_elected is not None:
+            self._on_elected()
         return leading
 
     async def start(self) -> None:

@@ -1,4 +1,11 @@
-"""The lifeline: the leader recovers jobs left executing by nodes that died."""
+"""The lifeline: the leader recovers jobs left executing by producers that are gone.
+
+A job runs on a live producer for as long as it takes: only jobs whose producer stopped
+heartbeating (or was retired at shutdown with jobs still running) are rescued, at the next pass
+after its row goes stale. Claims by nodes that never heartbeat here (another implementation on
+the same table, or rows long pruned) fall back to time: rescued once executing for longer than
+``rescue_after``.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +19,18 @@ from ._periodic import Periodic
 
 log = logging.getLogger("oban.lifeline")
 
-DEFAULTS = {"interval": 60.0, "rescue_after": 3600.0}
+DEFAULTS = {"interval": 5.0, "rescue_after": 3600.0}
 
 
 def lifeline(engine: Engine, *, interval: float, rescue_after: float, when: Callable[[], bool]) -> Periodic:
-    """Every ``interval`` s while ``when()``: jobs executing for over ``rescue_after`` s go back to
-    available (or are discarded when out of attempts), with the rescue recorded in their errors."""
+    """Every ``interval`` s while ``when()``: rescue orphaned jobs (``Engine.rescue_jobs``), back to
+    available or discarded when out of attempts, with the rescue recorded in their errors."""
+    if rescue_after <= 0:
+        raise ValueError(f"lifeline rescue_after must be positive seconds, got {rescue_after!r}")
 
     async def rescue() -> None:
         now = utcnow()
-        rescued, discarded = await engine.rescue_jobs(now - timedelta(seconds=rescue_after), now)
+        rescued, discarded = await engine.rescue_jobs(now, now - timedelta(seconds=rescue_after))
         if rescued or discarded:
             log.warning("lifeline rescued %d orphaned jobs and discarded %d", rescued, discarded)
 

@@ -15,12 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._time import utcnow
 from ..cron import CronEntry
 from ..engines.protocol import Engine
 from ..job import Job
 from ._periodic import Periodic
 from .acker import Acker
 from .cron import Cron
+from .heartbeat import Heartbeat
 from .leader import Leader
 from .lifeline import lifeline as build_lifeline
 from .producer import Producer, QueueInfo
@@ -44,6 +46,7 @@ class NodeConfig:
     cron: tuple[CronEntry, ...] = ()
     leadership: bool = True
     shutdown_grace_period: float = 15.0
+    heartbeat_interval: float = 5.0
 
 
 class Node:
@@ -56,6 +59,8 @@ class Node:
         self.config = config
         self._insert = insert
         self._producers: dict[str, Producer] = {}
+        self._stopping: set[Producer] = set()  # stopped queues still finishing their jobs
+        self._heartbeat = Heartbeat(engine, self._beating, interval=config.heartbeat_interval)
         self._acker: Acker | None = None
         self._leader: Leader | None = None
         self._loops: list[Periodic] = []
@@ -69,6 +74,9 @@ class Node:
         """True while this node holds the cluster's leadership."""
         return self._leader is not None and self._leader.is_leader
 
+    def _beating(self) -> list[Producer]:
+        return [*self._producers.values(), *self._stopping]
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -81,16 +89,37 @@ class Node:
             )
             self._acker = Acker(self._engine)
             self._acker.start()
+            producers = [
+                self._new_producer(queue, options["limit"], options["paused"])
+                for queue, options in self.config.queues.items()
+            ]
+            # Rows first: a job claimed before its producer's row exists could not be told apart
+            # from another implementation's claim if this node died at once.
+            await self._announce(producers)
+            self._heartbeat.start()
             if self.config.leadership:
-                self._leader = Leader(self._engine, name=self.config.name, node=self.config.node)
-                await self._leader.start()
+                self._leader = Leader(
+                    self._engine, name=self.config.name, node=self.config.node,
+                    interval=self.config.heartbeat_interval, on_elected=self._on_elected,
+                )
                 self._start_leader_work()
-            for queue, options in self.config.queues.items():
-                self._start_producer(queue, options["limit"], options["paused"])
+                await self._leader.start()
+            for producer in producers:
+                producer.start()
         except BaseException:
             await self.stop()
             raise
         self.started = True
+
+    async def _announce(self, producers: list[Producer]) -> None:
+        try:
+            await self._heartbeat.beat(producers)
+        except Exception as error:
+            log.warning("recording queues %s failed; the heartbeat will retry: %r", [p.queue for p in producers], error)
+
+    def _on_elected(self) -> None:
+        for loop in self._loops:  # a new leader rescues, stages and prunes at once
+            loop.kick()
 
     def _start_leader_work(self) -> None:
         leading = lambda: self.is_leader  # noqa: E731
@@ -107,15 +136,36 @@ class Node:
         self._cron = Cron(config.cron, self._insert, when=leading)
         self._cron.start()
 
-    def _start_producer(self, queue: str, limit: int, paused: bool) -> Producer:
+    def _new_producer(self, queue: str, limit: int, paused: bool) -> Producer:
         assert self._acker is not None
         producer = Producer(
             queue=queue, limit=limit, paused=paused, engine=self._engine, node=self.config.node,
-            ack=self._acker.add, threads=self._threads, poll_interval=self.config.stage_interval,
+            name=self.config.name, ack=self._acker.add, threads=self._threads,
+            poll_interval=self.config.stage_interval,
         )
         self._producers[queue] = producer
-        producer.start()
         return producer
+
+    async def _start_queue(self, queue: str, limit: int, paused: bool) -> None:
+        producer = self._new_producer(queue, limit, paused)
+        await self._announce([producer])
+        producer.start()
+
+    async def _stop_queue(self, producer: Producer) -> None:
+        self._stopping.add(producer)
+        try:
+            await producer.stop(asyncio.get_running_loop().time() + self.config.shutdown_grace_period)
+            if self._acker is not None:
+                await self._acker.drain(timeout=5.0)
+        finally:
+            self._stopping.discard(producer)
+            await self._heartbeat.retire([producer])
+
+    async def cluster_queues(self) -> list[QueueInfo]:
+        """Every live producer of this cluster name, on every node, as its last heartbeat recorded it."""
+        now = utcnow()
+        records = await self._engine.list_producers()
+        return [QueueInfo.from_record(r) for r in records if r.name == self.config.name and r.alive(now)]
 
     async def stop(self) -> None:
         """Stop claiming, let running jobs finish within the grace period, write every ack.
@@ -139,6 +189,10 @@ class Node:
                           grace, stragglers)
             if self._acker is not None:
                 await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
+            # Only now, with every outcome written, may the rows go: what is still executing is
+            # a straggler, rescued at the leader's next pass.
+            await self._heartbeat.stop()
+            await self._heartbeat.retire(list(self._producers.values()))
             if self._leader is not None:
                 await self._leader.stop()
             if self._threads is not None:
@@ -198,12 +252,12 @@ class Node:
             return None
         if action == "start":
             if isinstance(queue, str) and queue not in self._producers and self.started:
-                self._start_producer(queue, int(payload["limit"]), bool(payload.get("paused", False)))
+                return self._start_queue(queue, int(payload["limit"]), bool(payload.get("paused", False)))
             return None
         if action == "stop":
             producer = self._producers.pop(queue, None) if isinstance(queue, str) else None
             if producer is not None:
-                return producer.stop(asyncio.get_running_loop().time() + self.config.shutdown_grace_period)
+                return self._stop_queue(producer)
             return None
         if queue == "*":
             targets = list(self._producers.values())

@@ -6,12 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from uuid import uuid4
 
 from .._time import utcnow
 from ..backoff import Backoff
-from ..engines.protocol import Ack, Engine
+from ..engines.protocol import Ack, Engine, ProducerRecord
 from ..job import Job
 from .executor import execute, failure_ack
 
@@ -20,7 +22,11 @@ log = logging.getLogger("oban.producer")
 
 @dataclass(frozen=True, slots=True)
 class QueueInfo:
-    """A snapshot of one queue on one node."""
+    """A snapshot of one queue on one node (its producer).
+
+    From ``check_queue`` it is this process's live view; from ``cluster_queues`` it is what the
+    producer's last heartbeat recorded, ``updated_at`` saying when.
+    """
 
     queue: str
     limit: int
@@ -28,6 +34,22 @@ class QueueInfo:
     running: list[int]
     node: str
     started_at: datetime
+    uuid: str = ""
+    name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_record(cls, record: ProducerRecord) -> QueueInfo:
+        """The queue as a producer row describes it."""
+        meta = dict(record.meta)
+        running = meta.get("running")
+        return cls(
+            queue=record.queue, limit=int(meta.get("local_limit") or 0), paused=bool(meta.get("paused", False)),
+            running=sorted(running) if isinstance(running, list) else [], node=record.node,
+            started_at=record.started_at, uuid=record.uuid, name=record.name, meta=meta,
+            updated_at=record.updated_at,
+        )
 
 
 def check_limit(limit: object, queue: str) -> int:
@@ -47,6 +69,7 @@ class Producer:
         limit: int,
         engine: Engine,
         node: str,
+        name: str = "oban",
         ack: Callable[[Ack], None],
         threads: Executor | None,
         poll_interval: float,
@@ -58,6 +81,8 @@ class Producer:
         self.limit = check_limit(limit, queue)
         self.paused = paused
         self.node = node
+        self.name = name
+        self.uuid = str(uuid4())
         self.started_at = utcnow()
         self._engine = engine
         self._ack = ack
@@ -107,8 +132,17 @@ class Producer:
     def info(self) -> QueueInfo:
         """This queue's limit, pause state and running job ids."""
         return QueueInfo(
-            queue=self.queue, limit=self.limit, paused=self.paused,
-            running=sorted(self._running), node=self.node, started_at=self.started_at,
+            queue=self.queue, limit=self.limit, paused=self.paused, running=sorted(self._running),
+            node=self.node, started_at=self.started_at, uuid=self.uuid, name=self.name,
+            meta={"local_limit": self.limit, "paused": self.paused},
+        )
+
+    def record(self, now: datetime, ttl: float) -> ProducerRecord:
+        """This producer's heartbeat row, alive for ``ttl`` seconds from ``now``."""
+        meta = {"local_limit": self.limit, "paused": self.paused, "running": sorted(self._running), "ttl": ttl}
+        return ProducerRecord(
+            uuid=self.uuid, name=self.name, node=self.node, queue=self.queue, meta=meta,
+            started_at=self.started_at, updated_at=now,
         )
 
     async def stop(self, deadline: float) -> list[Job]:
@@ -166,7 +200,7 @@ class Producer:
         # it again (wake), so its jobs are looked for at once instead of at the next poll.
         self._more = False
         try:
-            jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow())
+            jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow(), self.uuid)
         except BaseException:
             self._more = True
             raise

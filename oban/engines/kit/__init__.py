@@ -24,7 +24,15 @@ from ..._tasks import cancel_and_wait
 from ...backoff import Backoff
 from ...errors import DatabaseError, ObanError, SchemaError
 from ...job import FINAL_STATES, UNIQ_KEY, UPDATABLE_FIELDS, Job, JobState, apply_replace, schedule_state
-from ..protocol import CHANNELS, RESCUE_ERROR, Ack, NotificationHandler
+from ..protocol import (
+    CHANNELS,
+    PRODUCER_RETENTION,
+    PRODUCER_TTL,
+    RESCUE_ERROR,
+    Ack,
+    NotificationHandler,
+    ProducerRecord,
+)
 from . import hub
 from .base import PROTOCOL_METHODS, EngineBase
 from .codecs import (
@@ -48,6 +56,8 @@ __all__ = [
     "CHANNELS",
     "COLUMNS",
     "FINAL_STATES",
+    "PRODUCER_RETENTION",
+    "PRODUCER_TTL",
     "PROTOCOL_METHODS",
     "RESCUE_ERROR",
     "UNIQ_KEY",
@@ -62,6 +72,7 @@ __all__ = [
     "NotificationHandler",
     "ObanError",
     "PollSource",
+    "ProducerRecord",
     "SchemaError",
     "TablePoller",
     "apply_replace",

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import aiosqlite
 
 from ..kit import (
+    PRODUCER_RETENTION,
     RESCUE_ERROR,
     Ack,
     Backoff,
@@ -32,6 +33,7 @@ from ..kit import (
     JobState,
     Migrations,
     NotificationHandler,
+    ProducerRecord,
     TablePoller,
     apply_replace,
     check_channel,
@@ -57,6 +59,12 @@ LATEST_VERSION = _MIGRATIONS.latest
 
 _Row = tuple[Any, ...]
 
+
+
+def _time(text: str) -> datetime:
+    value = from_iso(text)
+    assert value is not None
+    return value
 
 
 def _job_from_row(row: _Row) -> Job:
@@ -359,10 +367,13 @@ class LiteEngine(EngineBase):
 
     # -- running -------------------------------------------------------------------------------
 
-    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+    async def fetch_jobs(
+        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
+    ) -> list[Job]:
         if demand <= 0:
             return []
-        params = {"queue": queue, "demand": demand, "node": node, "now": to_iso(now)}
+        attempted_by = encode_json([node] if uuid is None else [node, uuid], "attempted_by")
+        params = {"queue": queue, "demand": demand, "attempted_by": attempted_by, "now": to_iso(now)}
 
         def fetch(db: sqlite3.Connection) -> list[Job]:
             rows = _in_write_transaction(db, lambda: db.execute(_Q["fetch_jobs"], params).fetchall())
@@ -509,15 +520,55 @@ class LiteEngine(EngineBase):
     async def prune_jobs(self, before: datetime, limit: int) -> int:
         return await self._write_count(_Q["prune_jobs"], {"before": to_iso(before), "limit": limit})
 
-    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        params = {"before": to_iso(before), "now": to_iso(now), "error": RESCUE_ERROR}
+    async def rescue_jobs(self, now: datetime, fallback_before: datetime) -> tuple[int, int]:
+        params = {
+            "now": to_iso(now), "fallback_before": to_iso(fallback_before), "error": RESCUE_ERROR,
+            "forget_before": to_iso(now - timedelta(seconds=PRODUCER_RETENTION)),
+        }
 
         def rescue(db: sqlite3.Connection) -> tuple[int, int]:
-            rows = _in_write_transaction(db, lambda: db.execute(_Q["rescue_jobs"], params).fetchall())
+            def work() -> list[Any]:
+                rows = db.execute(_Q["rescue_jobs"], params).fetchall()
+                db.execute(_Q["prune_producers"], params)
+                return rows
+
+            rows = _in_write_transaction(db, work)
             discarded = sum(1 for row in rows if row[0] == "discarded")
             return len(rows) - discarded, discarded
 
         return await self._run(rescue)
+
+    # -- heartbeats ----------------------------------------------------------------------------
+
+    async def record_producers(self, producers: Sequence[ProducerRecord]) -> None:
+        rows = [
+            {
+                "uuid": p.uuid, "name": p.name, "node": p.node, "queue": p.queue,
+                "meta": encode_json(p.meta, "meta"), "started_at": to_iso(p.started_at),
+                "updated_at": to_iso(p.updated_at),
+                "expires_at": to_iso(p.updated_at + timedelta(seconds=p.ttl)),
+            }
+            for p in producers
+        ]
+        if rows:
+            await self._run(lambda db: _in_write_transaction(db, lambda: db.executemany(_Q["record_producer"], rows)))
+
+    async def retire_producers(self, uuids: Sequence[str], now: datetime) -> None:
+        if uuids:
+            params = {"uuids": encode_json(list(uuids), "uuids"), "now": to_iso(now)}
+            await self._write_count(_Q["retire_producers"], params)
+
+    async def list_producers(self) -> list[ProducerRecord]:
+        def select(db: sqlite3.Connection) -> list[ProducerRecord]:
+            return [
+                ProducerRecord(
+                    uuid=uuid, name=name, node=node, queue=queue, meta=decode_json(meta, {}),
+                    started_at=_time(started_at), updated_at=_time(updated_at),
+                )
+                for uuid, name, node, queue, meta, started_at, updated_at in db.execute(_Q["list_producers"])
+            ]
+
+        return await self._run(select)
 
     # -- leadership ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import asyncmy
 from asyncmy.errors import InterfaceError, MySQLError
 
 from ..kit import (
+    PRODUCER_RETENTION,
     RESCUE_ERROR,
     Ack,
     Backoff,
@@ -34,6 +35,7 @@ from ..kit import (
     Migrations,
     NotificationHandler,
     ObanError,
+    ProducerRecord,
     SchemaError,
     TablePoller,
     apply_replace,
@@ -82,6 +84,12 @@ _INSERT_HEAD, _, _INSERT_VALUES = _Q["insert_job"].partition("VALUES")
 _INSERT_VALUES = _INSERT_VALUES.strip()
 _NOTIFY_HEAD, _, _NOTIFY_VALUES = _Q["insert_notification"].partition("VALUES")
 _NOTIFY_VALUES = _NOTIFY_VALUES.strip()
+
+def _time(value: datetime) -> datetime:
+    stored = aware_utc(value)
+    assert stored is not None
+    return stored
+
 
 def _job_from_row(row: _Row) -> Job:
     return job_from_row(row, aware_utc)
@@ -708,11 +716,14 @@ class MySQLEngine(EngineBase):
 
     # -- running -------------------------------------------------------------------------------
 
-    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+    async def fetch_jobs(
+        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
+    ) -> list[Job]:
         """Claim up to ``demand`` available jobs of ``queue``; see ``Engine.fetch_jobs``."""
         if demand <= 0:
             return []
         attempted_at = naive_utc(now)
+        attempted_by = [node] if uuid is None else [node, uuid]
         pending: list[Job] = []
 
         def claimed(jobs: list[Job]) -> list[Job]:
@@ -721,7 +732,7 @@ class MySQLEngine(EngineBase):
                 job.state = JobState.EXECUTING
                 job.attempt += 1
                 job.attempted_at = aware_utc(attempted_at)
-                job.attempted_by = [*job.attempted_by, node]
+                job.attempted_by = list(attempted_by)
             return jobs
 
         async def claim(cursor: Any) -> list[Job]:
@@ -731,7 +742,9 @@ class MySQLEngine(EngineBase):
                 return []
             pending[:] = [_job_from_row(row) for row in rows]  # decoded first: a claim must not be lost
             await cursor.execute_and_commit(
-                _Q["claim_jobs"], {"ids": tuple(job.id for job in pending), "now": attempted_at, "node": node}
+                _Q["claim_jobs"],
+                {"ids": tuple(job.id for job in pending), "now": attempted_at,
+                 "attempted_by": encode_json(attempted_by, "attempted_by")},
             )
             return claimed(pending)
 
@@ -741,7 +754,7 @@ class MySQLEngine(EngineBase):
             before = {job.id: job.attempt for job in pending}
             rows = await self._settle_read(_Q["claim_outcome"], {"ids": tuple(before)})
             ours = any(
-                attempt == before[job_id] + 1 and at == attempted_at and decode_json(by, [])[-1:] == [node]
+                attempt == before[job_id] + 1 and at == attempted_at and decode_json(by, []) == attempted_by
                 for job_id, attempt, at, by in rows
             )
             log.warning("a claim's COMMIT lost its connection; it %s", "committed" if ours else "did not commit")
@@ -945,17 +958,71 @@ class MySQLEngine(EngineBase):
         ids = await self._run(find, transaction=False)
         return await self._lock_then_write("lock_prunable", "delete_jobs", {"ids": ids, "before": params["before"]})
 
-    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        """Recover jobs executing since before ``before``, noting why in ``errors``; return (rescued, discarded)."""
-        params = {"before": naive_utc(before), "now": naive_utc(now), "at": to_iso(now), "error": RESCUE_ERROR}
+    async def rescue_jobs(self, now: datetime, fallback_before: datetime) -> tuple[int, int]:
+        """Rescue jobs of stale producers (or of none, attempted before ``fallback_before``), noting
+        why in ``errors``; then forget producers long stale. Returns (rescued, discarded)."""
+        params = {
+            "now": naive_utc(now), "fallback_before": naive_utc(fallback_before), "at": to_iso(now),
+            "error": RESCUE_ERROR, "forget_before": naive_utc(now - timedelta(seconds=PRODUCER_RETENTION)),
+        }
 
         async def rescue(cursor: Any) -> tuple[int, int]:
             await cursor.execute(_Q["discard_orphans"], params)
             discarded = cursor.rowcount
-            await cursor.execute_and_commit(_Q["rescue_orphans"], params)
-            return cursor.rowcount, discarded
+            await cursor.execute(_Q["rescue_orphans"], params)
+            rescued = cursor.rowcount
+            await cursor.execute_and_commit(_Q["prune_producers"], params)
+            return rescued, discarded
 
         return await self._run(rescue)
+
+    # -- heartbeats ----------------------------------------------------------------------------
+
+    async def record_producers(self, producers: Sequence[ProducerRecord]) -> None:
+        """Insert or refresh each producer's row in one statement."""
+        if not producers:
+            return
+        values = [
+            value
+            for p in producers
+            for value in (
+                p.uuid, p.name, p.node, p.queue, encode_json(p.meta, "meta"), naive_utc(p.started_at),
+                naive_utc(p.updated_at), naive_utc(p.updated_at + timedelta(seconds=p.ttl)),
+            )
+        ]
+        head, _, row = _Q["record_producers"].partition("VALUES")
+        row, _, tail = row.strip().partition("\n")
+        sql = head + "VALUES " + ",\n".join([row] * len(producers)) + "\n" + tail
+
+        async def record(cursor: Any) -> None:
+            await cursor.execute_and_commit(sql, values)
+
+        await self._run(record)
+
+    async def retire_producers(self, uuids: Sequence[str], now: datetime) -> None:
+        """Make the producers' rows stale from ``now``."""
+        if not uuids:
+            return
+
+        async def retire(cursor: Any) -> None:
+            await cursor.execute_and_commit(_Q["retire_producers"], {"uuids": tuple(uuids), "now": naive_utc(now)})
+
+        await self._run(retire)
+
+    async def list_producers(self) -> list[ProducerRecord]:
+        """Every producer row."""
+
+        async def select(cursor: Any) -> list[ProducerRecord]:
+            await cursor.execute(_Q["list_producers"])
+            return [
+                ProducerRecord(
+                    uuid=uuid, name=name, node=node, queue=queue, meta=decode_json(meta, {}),
+                    started_at=_time(started_at), updated_at=_time(updated_at),
+                )
+                for uuid, name, node, queue, meta, started_at, updated_at in await cursor.fetchall()
+            ]
+
+        return await self._run(select, transaction=False)
 
     # -- leadership ----------------------------------------------------------------------------
 

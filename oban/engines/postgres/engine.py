@@ -29,6 +29,8 @@ import asyncpg
 
 from ..kit import (
     CHANNELS,
+    PRODUCER_RETENTION,
+    PRODUCER_TTL,
     RESCUE_ERROR,
     Ack,
     EngineBase,
@@ -37,6 +39,7 @@ from ..kit import (
     Migrations,
     NotificationHandler,
     ObanError,
+    ProducerRecord,
     SchemaError,
     apply_replace,
     aware_utc,
@@ -63,7 +66,7 @@ LATEST_VERSION = _MIGRATIONS.latest
 """The newest schema version these migrations reach (Oban's numbering)."""
 
 _MAX_PREFIX = 50  # "<prefix>.oban_leader" must fit PostgreSQL's 63-byte identifiers
-_TABLES = re.compile(r"(?<![\w.'\"])oban_(?:jobs|peers|job_state)\b")
+_TABLES = re.compile(r"(?<![\w.'\"])oban_(?:jobs|peers|producers|job_state)\b")
 _POOL_ONLY = frozenset({"init", "setup", "reset", "max_queries", "max_inactive_connection_lifetime"})
 
 
@@ -337,6 +340,12 @@ class PostgresEngine(EngineBase):
                     f"{self.prefix}.oban_jobs is at Oban schema version {current}, newer than the "
                     f"{LATEST_VERSION} this oban knows; upgrade oban to migrate it"
                 )
+            # Heartbeats need oban_producers, which is not part of Oban's version history: it is
+            # created alongside the newest version (as oban-py lays it out) and dropped with the rest.
+            if target == LATEST_VERSION:
+                await conn.execute(self._q["create_producers"])
+            elif target == 0:
+                await conn.execute(self._q["drop_producers"])
             if current == target:
                 return target
             await conn.execute(f"SET LOCAL search_path TO {self._quoted}")
@@ -357,6 +366,7 @@ class PostgresEngine(EngineBase):
                 f"it can only be kept (migrate()) or removed (migrate(0)), not moved to {target}"
             )
         await conn.execute(self._q["create_peers"])
+        await conn.execute(self._q["create_producers"])
         return LATEST_VERSION
 
     @staticmethod
@@ -459,12 +469,15 @@ class PostgresEngine(EngineBase):
 
     # -- running -------------------------------------------------------------------------------
 
-    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime) -> list[Job]:
+    async def fetch_jobs(
+        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
+    ) -> list[Job]:
         """Claim up to ``demand`` jobs of ``queue`` in one statement (``FOR UPDATE SKIP LOCKED``)."""
         if demand <= 0:
             return []
         pool = await self._statements()
-        rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, node, naive_utc(now))
+        attempted_by = [node] if uuid is None else [node, uuid]
+        rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, attempted_by, naive_utc(now))
         return [_job_from_row(row) for row in rows]
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
@@ -565,14 +578,55 @@ class PostgresEngine(EngineBase):
         pool = await self._statements()
         return _count(await pool.execute(self._q["prune_jobs"], naive_utc(before), int(limit)))
 
-    async def rescue_jobs(self, before: datetime, now: datetime) -> tuple[int, int]:
-        """Return jobs executing since before ``before`` to available (or discard them if spent).
-
-        Each gets a rescue entry appended to ``errors``.
-        """
+    async def rescue_jobs(self, now: datetime, fallback_before: datetime) -> tuple[int, int]:
+        """Rescue jobs of stale producers (or of none, attempted before ``fallback_before``); then
+        forget producers long stale. Each rescued job gets a rescue entry appended to ``errors``."""
         pool = await self._statements()
-        row = await pool.fetchrow(self._q["rescue_jobs"], naive_utc(before), naive_utc(now), to_iso(now), RESCUE_ERROR)
+        params = (naive_utc(now), naive_utc(fallback_before), to_iso(now), RESCUE_ERROR, PRODUCER_TTL)
+        row = await self._with_producers(pool.fetchrow, self._q["rescue_jobs"], *params)
+        await pool.execute(self._q["prune_producers"], naive_utc(now), PRODUCER_TTL, PRODUCER_RETENTION)
         return int(row["rescued"]), int(row["discarded"])
+
+    # -- heartbeats ----------------------------------------------------------------------------
+
+    async def _with_producers(self, call: Callable[..., Any], *args: Any) -> Any:
+        """Run ``call(*args)``, creating ``oban_producers`` first if a layout installed without it."""
+        try:
+            return await call(*args)
+        except asyncpg.UndefinedTableError:
+            await (await self._statements()).execute(self._q["create_producers"])
+            return await call(*args)
+
+    async def record_producers(self, producers: Sequence[ProducerRecord]) -> None:
+        """Insert or refresh each producer's row in one statement."""
+        if not producers:
+            return
+        pool = await self._statements()
+        await self._with_producers(
+            pool.execute, self._q["record_producers"],
+            [p.uuid for p in producers], [p.name for p in producers], [p.node for p in producers],
+            [p.queue for p in producers], [encode_json(p.meta, "meta") for p in producers],
+            [naive_utc(p.started_at) for p in producers], [naive_utc(p.updated_at) for p in producers],
+        )
+
+    async def retire_producers(self, uuids: Sequence[str], now: datetime) -> None:
+        """Make the producers' rows stale from ``now`` (their ttl becomes 0)."""
+        if uuids:
+            pool = await self._statements()
+            await self._with_producers(pool.execute, self._q["retire_producers"], list(uuids), naive_utc(now))
+
+    async def list_producers(self) -> list[ProducerRecord]:
+        """Every producer row (ours and oban-py's share the table)."""
+        pool = await self._statements()
+        rows = await self._with_producers(pool.fetch, self._q["list_producers"])
+        return [
+            ProducerRecord(
+                uuid=row["uuid"], name=row["name"], node=row["node"], queue=row["queue"],
+                meta=_decode(row["meta"], {}), started_at=aware_utc(row["started_at"]),
+                updated_at=aware_utc(row["updated_at"]),
+            )
+            for row in rows
+        ]
 
     # -- leadership ----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from .bad_input import TestBadInput
 from .cluster import TestLeadership, TestNotifications
 from .fetch import TestFetch
 from .insert import TestInsert, TestTransactionalInsert, TestUniqueInsert
-from .maintenance import TestPrune, TestRescue, TestStage
+from .maintenance import TestHeartbeats, TestPrune, TestRescue, TestStage
 from .manage import TestCancel, TestDelete, TestGetAndList, TestRetry, TestUpdate
 from .migrations import TestMigrations
 from .runtime import TestRuntime
@@ -34,6 +34,7 @@ __all__ = [
     "TestDelete",
     "TestFetch",
     "TestGetAndList",
+    "TestHeartbeats",
     "TestInsert",
     "TestLeadership",
     "TestMigrations",

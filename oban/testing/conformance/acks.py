@@ -122,7 +122,7 @@ class TestAcks:
     async def test_a_late_ack_from_an_earlier_attempt_changes_nothing(self, oban_engine):
         await insert(oban_engine)
         [first] = await claim(oban_engine, node="dead-node")
-        await oban_engine.rescue_jobs(utcnow() + timedelta(seconds=1), utcnow())
+        await oban_engine.rescue_jobs(utcnow(), utcnow() + timedelta(seconds=1))
         [second] = await claim(oban_engine, node="live-node")
         assert second.attempt == 2
         assert await oban_engine.ack_jobs([ack(first, JobState.COMPLETED)]) == []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
 from ..._time import utcnow
-from ...engines.protocol import RESCUE_ERROR
+from ...engines.protocol import PRODUCER_RETENTION, RESCUE_ERROR, ProducerRecord
 from ...job import JobState
 from ._helpers import ack, claim, close_to, insert, insert_many, reload
 
@@ -71,15 +72,24 @@ class TestPrune:
         assert len(await oban_engine.list_jobs()) == 3
 
 
+def _producer(uuid: str, *, queue: str = "default", node: str = "node-a", ttl: float = 10.0,
+              at: datetime | None = None) -> ProducerRecord:
+    now = at or utcnow()
+    meta = {"local_limit": 5, "paused": False, "running": [], "ttl": ttl}
+    return ProducerRecord(uuid=uuid, name="oban", node=node, queue=queue, meta=meta, started_at=now, updated_at=now)
+
+
 @pytest.mark.asyncio
 class TestRescue:
-    async def test_orphaned_jobs_return_to_available_or_are_discarded_when_spent(self, oban_engine):
+    async def test_jobs_of_unknown_producers_are_rescued_after_the_fallback_or_discarded_when_spent(
+        self, oban_engine
+    ):
         retriable = await insert(oban_engine, queue="a", max_attempts=3)
         spent = await insert(oban_engine, queue="b", max_attempts=1)
         await claim(oban_engine, queue="a")
         await claim(oban_engine, queue="b")
-        assert await oban_engine.rescue_jobs(utcnow() - timedelta(seconds=60), utcnow()) == (0, 0)
-        assert await oban_engine.rescue_jobs(utcnow() + timedelta(seconds=1), utcnow()) == (1, 1)
+        assert await oban_engine.rescue_jobs(utcnow(), utcnow() - timedelta(seconds=60)) == (0, 0)
+        assert await oban_engine.rescue_jobs(utcnow(), utcnow() + timedelta(seconds=1)) == (1, 1)
         rescued = await reload(oban_engine, retriable)
         assert rescued.state is JobState.AVAILABLE
         assert [(e["attempt"], e["error"]) for e in rescued.errors] == [(1, RESCUE_ERROR)]
@@ -87,3 +97,77 @@ class TestRescue:
         assert stored.state is JobState.DISCARDED and stored.discarded_at is not None
         assert [(e["attempt"], e["error"]) for e in stored.errors] == [(1, RESCUE_ERROR)]
         assert close_to(datetime.fromisoformat(stored.errors[0]["at"]), utcnow(), 5)
+
+    async def test_a_job_of_a_live_producer_is_never_rescued_however_long_it_runs(self, oban_engine):
+        live = str(uuid4())
+        await oban_engine.record_producers([_producer(live)])
+        job = await insert(oban_engine)
+        await oban_engine.fetch_jobs("default", 1, "node-a", utcnow() - timedelta(hours=5), live)
+        assert await oban_engine.rescue_jobs(utcnow(), utcnow()) == (0, 0)
+        assert (await reload(oban_engine, job)).state is JobState.EXECUTING
+
+    async def test_a_job_of_a_producer_that_stopped_heartbeating_is_rescued_at_once(self, oban_engine):
+        dead = str(uuid4())
+        await oban_engine.record_producers([_producer(dead, ttl=10, at=utcnow() - timedelta(seconds=11))])
+        job = await insert(oban_engine)
+        [claimed] = await oban_engine.fetch_jobs("default", 1, "node-a", utcnow(), dead)
+        assert claimed.attempted_by == ["node-a", dead]
+        # The fallback would wait an hour; the stale heartbeat needs no waiting.
+        assert await oban_engine.rescue_jobs(utcnow(), utcnow() - timedelta(hours=1)) == (1, 0)
+        stored = await reload(oban_engine, job)
+        assert stored.state is JobState.AVAILABLE and stored.errors[-1]["error"] == RESCUE_ERROR
+
+    async def test_retired_producers_leave_their_running_jobs_to_be_rescued(self, oban_engine):
+        stopped, running = str(uuid4()), str(uuid4())
+        await oban_engine.record_producers([_producer(stopped, queue="a"), _producer(running, queue="b")])
+        left = await insert(oban_engine, queue="a")
+        kept = await insert(oban_engine, queue="b")
+        await oban_engine.fetch_jobs("a", 1, "node-a", utcnow(), stopped)
+        await oban_engine.fetch_jobs("b", 1, "node-a", utcnow(), running)
+        await oban_engine.retire_producers([stopped, str(uuid4())], utcnow())
+        soon = utcnow() + timedelta(seconds=0.01)
+        assert await oban_engine.rescue_jobs(soon, utcnow() - timedelta(hours=1)) == (1, 0)
+        assert (await reload(oban_engine, left)).state is JobState.AVAILABLE
+        assert (await reload(oban_engine, kept)).state is JobState.EXECUTING
+
+
+@pytest.mark.asyncio
+class TestHeartbeats:
+    async def test_recorded_producers_are_listed_with_what_their_heartbeat_said(self, oban_engine):
+        first, second = str(uuid4()), str(uuid4())
+        at = utcnow().replace(microsecond=0)
+        await oban_engine.record_producers([_producer(first, queue="b", at=at), _producer(second, queue="a", at=at)])
+        listed = await oban_engine.list_producers()
+        assert [(p.queue, p.uuid) for p in listed] == [("a", second), ("b", first)]
+        assert listed[0].meta == {"local_limit": 5, "paused": False, "running": [], "ttl": 10.0}
+        assert listed[0].node == "node-a" and listed[0].name == "oban"
+        assert close_to(listed[0].started_at, at, 0.001) and close_to(listed[0].updated_at, at, 0.001)
+        assert listed[0].alive(at + timedelta(seconds=9)) and not listed[0].alive(at + timedelta(seconds=11))
+
+    async def test_a_heartbeat_refreshes_meta_and_time_and_keeps_the_start(self, oban_engine):
+        uuid = str(uuid4())
+        start = utcnow() - timedelta(minutes=5)
+        await oban_engine.record_producers([_producer(uuid, at=start)])
+        later = ProducerRecord(
+            uuid=uuid, name="oban", node="node-a", queue="default", meta={"local_limit": 9, "paused": True, "ttl": 10},
+            started_at=utcnow(), updated_at=utcnow(),
+        )
+        await oban_engine.record_producers([later])
+        [stored] = await oban_engine.list_producers()
+        assert stored.meta["local_limit"] == 9 and stored.meta["paused"] is True
+        assert close_to(stored.started_at, start, 0.01) and close_to(stored.updated_at, utcnow(), 5)
+        assert stored.alive(utcnow())
+
+    async def test_a_retired_producer_is_stale_at_once(self, oban_engine):
+        uuid = str(uuid4())
+        await oban_engine.record_producers([_producer(uuid)])
+        await oban_engine.retire_producers([uuid], utcnow())
+        [stored] = await oban_engine.list_producers()
+        assert not stored.alive(utcnow() + timedelta(seconds=0.01))
+
+    async def test_rescue_forgets_producers_stale_for_longer_than_the_retention(self, oban_engine):
+        old, recent = str(uuid4()), str(uuid4())
+        long_ago = utcnow() - timedelta(seconds=PRODUCER_RETENTION + 60)
+        await oban_engine.record_producers([_producer(old, at=long_ago), _producer(recent, queue="q")])
+        await oban_engine.rescue_jobs(utcnow(), utcnow() - timedelta(hours=1))
+        assert [p.uuid for p in await oban_engine.list_producers()] == [recent]

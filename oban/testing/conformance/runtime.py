@@ -28,6 +28,8 @@ class RecordingWorker:
             return Snooze(0)
         if "record" in job.args:
             return Record(job.args["record"])
+        if job.args.get("sleep"):
+            await asyncio.sleep(job.args["sleep"])
         if job.args.get("wait_for_cancel"):
             for _ in range(500):
                 if job.cancelled():
@@ -50,8 +52,8 @@ class _SlowFirstClaim:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
 
-    async def fetch_jobs(self, queue, demand, node, now):  # type: ignore[no-untyped-def]
-        jobs = await self._engine.fetch_jobs(queue, demand, node, now)
+    async def fetch_jobs(self, queue, demand, node, now, uuid=None):  # type: ignore[no-untyped-def]
+        jobs = await self._engine.fetch_jobs(queue, demand, node, now, uuid)
         if jobs and not self._slowed:
             self._slowed = True
             self.claimed.set()
@@ -151,3 +153,22 @@ class TestRuntime:
 
             await eventually(completed)
         assert (await oban_engine.get_job(job.id)).recorded == value
+
+    async def test_a_long_job_on_a_live_node_is_never_rescued(self, oban_engine):
+        RUNS.clear()
+        # Heartbeats every 0.2 s, rescue every 0.1 s, and a time-based fallback of 0.3 s: a job
+        # running ten times longer than that must still run once.
+        async with Oban(
+            oban_engine, queues={"conformance": 1}, name="conformance-g", stage_interval=0.1,
+            heartbeat_interval=0.2, lifeline={"interval": 0.1, "rescue_after": 0.3},
+        ) as oban:
+            job = await oban.enqueue(RecordingWorker.new({"tag": "long", "sleep": 3}))
+
+            async def completed() -> bool:
+                stored = await oban_engine.get_job(job.id)
+                return stored is not None and stored.state is JobState.COMPLETED
+
+            await eventually(completed, within=20)
+        stored = await oban_engine.get_job(job.id)
+        assert stored.attempt == 1 and stored.errors == []
+        assert [tag for tag, _ in RUNS] == ["long"]

@@ -2,7 +2,7 @@ UPDATE oban_jobs
 SET state = 'executing',
     attempt = attempt + 1,
     attempted_at = :now,
-    attempted_by = json_insert(coalesce(attempted_by, '[]'), '$[#]', :node)
+    attempted_by = :attempted_by
 WHERE id IN (
     SELECT id
     FROM oban_jobs

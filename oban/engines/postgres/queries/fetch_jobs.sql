@@ -1,5 +1,5 @@
 -- Claim up to $2 jobs of queue $1: lock them without waiting for rows other nodes hold, then
--- mark them executing, all in one statement.
+-- mark them executing, all in one statement. attempted_by is [node, producer uuid], as Oban sets it.
 WITH locked AS (
     SELECT id
     FROM oban_jobs
@@ -12,7 +12,7 @@ WITH locked AS (
     SET state = 'executing',
         attempt = j.attempt + 1,
         attempted_at = $4::timestamp,
-        attempted_by = array_append(j.attempted_by, $3::text)
+        attempted_by = $3::text[]
     FROM locked
     WHERE j.id = locked.id
     RETURNING j.id, j.state::text AS state, j.queue, j.worker, j.args, j.meta, to_jsonb(j.tags) AS tags,
