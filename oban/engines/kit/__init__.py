@@ -5,7 +5,7 @@ a third-party engine needs nothing else either:
 
 - :class:`EngineBase`: ``install``/``uninstall`` over ``migrate``, and driver errors raised as
   ``DatabaseError`` at the engine's boundary.
-- Jobs and rows: :func:`stored_job`, :func:`job_from_row` (with :data:`COLUMNS`),
+- Jobs and rows: :func:`stored_job`, :func:`job_from_row` (with :data:`COLUMNS`), :func:`copy_job`,
   :func:`prepare_insert`, :func:`inserted_job`, :func:`apply_replace`, :func:`schedule_state`,
   :func:`insert_payloads`, :func:`check_channel`; ``Job``, ``JobState``, ``UNIQ_KEY``,
   ``UPDATABLE_FIELDS``, ``FINAL_STATES``.
@@ -49,7 +49,16 @@ from .codecs import (
 )
 from .masking import dsn_secrets, mask_dsn, scrub
 from .poller import PollSource, TablePoller
-from .rows import COLUMNS, check_channel, insert_payloads, inserted_job, job_from_row, prepare_insert, stored_job
+from .rows import (
+    COLUMNS,
+    check_channel,
+    copy_job,
+    insert_payloads,
+    inserted_job,
+    job_from_row,
+    prepare_insert,
+    stored_job,
+)
 from .sql import Migrations, load_queries, split_statements
 
 __all__ = [
@@ -80,6 +89,7 @@ __all__ = [
     "aware_utc",
     "cancel_and_wait",
     "check_channel",
+    "copy_job",
     "decode_json",
     "dsn_secrets",
     "encode_json",

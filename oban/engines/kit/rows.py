@@ -8,6 +8,7 @@ to store with its unique key; ``inserted_job`` is the job as stored, a new objec
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -100,6 +101,18 @@ def inserted_job(job: Job, job_id: int, inserted_at: datetime, scheduled_at: dat
     stored.meta = meta
     stored.conflict = False
     return stored
+
+
+def copy_job(job: Job) -> Job:
+    """A copy of ``job`` that shares nothing mutable with it (args, meta, tags, errors, attempted_by)."""
+    copied = job._copy()
+    copied.args = copy.deepcopy(job.args)
+    copied.meta = copy.deepcopy(job.meta)
+    copied.tags = list(job.tags)
+    copied.errors = copy.deepcopy(job.errors)
+    copied.attempted_by = list(job.attempted_by)
+    copied.extra = {}
+    return copied
 
 
 def insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
