@@ -1,7 +1,7 @@
 """Developer sessions: tests, the conformance suite per engine, lint, benchmarks.
 
     nox -s tests                          # every test, every engine, Python 3.11-3.13
-    nox -s conformance                    # the conformance suite for sqlite, postgres and mysql
+    nox -s conformance                    # the conformance suite for sqlite, postgres, mysql and memory
     nox -s conformance -- postgres        # ... for one engine
     nox -s lint
     nox -s bench                          # figures for every reachable engine (add -- --peers)
@@ -12,6 +12,7 @@ from __future__ import annotations
 import nox
 
 ENGINES = ["sqlite", "postgres", "mysql"]
+THIRD_PARTY = {"memory": "engines/memory"}  # packaged outside the core, run through the suite's plugin
 PYTHONS = ["3.11", "3.12", "3.13"]
 
 nox.options.sessions = ["lint", "tests", "conformance"]
@@ -27,20 +28,26 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def conformance(session: nox.Session) -> None:
-    """The packaged engine conformance suite; positional args pick engines (default: all three)."""
-    engines = [arg for arg in session.posargs if arg in ENGINES] or ENGINES
-    rest = [arg for arg in session.posargs if arg not in ENGINES]
+    """The packaged engine conformance suite; positional args pick engines (default: all four)."""
+    known = [*ENGINES, *THIRD_PARTY]
+    engines = [arg for arg in session.posargs if arg in known] or known
+    rest = [arg for arg in session.posargs if arg not in known]
     session.install("-e", ".[dev]")
     for engine in engines:
         session.log(f"conformance: {engine}")
-        session.run("pytest", "-q", "tests/test_conformance.py", "--engine", engine, *rest)
+        if engine in THIRD_PARTY:
+            session.install("-e", THIRD_PARTY[engine])
+            with session.chdir(THIRD_PARTY[engine]):  # its own pytest settings: strict asyncio mode
+                session.run("pytest", "-q", "tests/test_conformance.py", *rest)
+        else:
+            session.run("pytest", "-q", "tests/test_conformance.py", "--engine", engine, *rest)
 
 
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
     """ruff over the package, tests and benchmarks."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "oban", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "oban", "tests", "benchmarks", "engines", "noxfile.py")
 
 
 @nox.session(python=PYTHONS[0])
