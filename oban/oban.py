@@ -16,7 +16,7 @@ from .cron import CronEntry, parse_entry, registered_entries
 from .engines.protocol import Engine
 from .engines.registry import default_engine
 from .errors import SchemaError
-from .job import Job, JobState, schedule_state
+from .job import Job, JobState
 from .runtime.lifeline import DEFAULTS as LIFELINE_DEFAULTS
 from .runtime.node import Node, NodeConfig
 from .runtime.producer import QueueInfo, check_limit
@@ -324,11 +324,8 @@ class Oban:
             Job(worker="probe").update(changes)  # reject bad fields before touching the database
 
         def change(job: Job) -> Job:
-            wanted = changes(job) if callable(changes) else changes
-            updated = job.update(wanted)
-            if "scheduled_at" in wanted or "schedule_in" in wanted:
-                updated.state = schedule_state(updated.state, updated.scheduled_at, utcnow())
-            return updated
+            # The engine moves a waiting job between available and scheduled when its schedule changed.
+            return job.update(changes(job) if callable(changes) else changes)
 
         await self._ensure_ready()
         return await self.engine.update_jobs(ids, change)

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from oban import Job, JobState
+from oban import Job
 from oban._time import utcnow
 from tests.support import MYSQL_DSN, mysql_connect, mysql_query
 
@@ -58,18 +58,6 @@ async def test_a_batch_larger_than_one_statement_is_split_and_keeps_its_ids(engi
         assert stored.args["i"] == job.args["i"]
 
 
-async def test_many_engines_inserting_one_unique_job_at_once_store_one_row(oban_engine_factory):
-    engines = [await oban_engine_factory() for _ in range(4)]
-
-    async def insert(engine: Any) -> Job:
-        job = Job(worker="w.Unique", args={"same": True}, unique={"period": 60})
-        [stored] = await engine.insert_jobs([job])
-        return stored
-
-    results = await asyncio.gather(*(insert(engine) for engine in engines for _ in range(25)))
-    assert len({job.id for job in results}) == 1
-    assert sum(1 for job in results if not job.conflict) == 1
-    assert len(await engines[0].list_jobs(worker="w.Unique")) == 1
 
 
 async def test_unique_batches_that_share_keys_in_different_orders_do_not_deadlock(oban_engine_factory):
@@ -99,25 +87,6 @@ async def test_a_unique_insert_in_an_older_snapshot_still_sees_a_committed_dupli
     assert len(await engine.list_jobs(worker="w.U")) == 1
 
 
-async def test_an_insert_in_a_user_transaction_is_announced_only_after_commit(oban_engine_factory):
-    engine = await oban_engine_factory()
-    heard: list[tuple[str, dict[str, Any]]] = []
-    handler = lambda channel, payload: heard.append((channel, payload))  # noqa: E731
-    await engine.listen(handler)
-    try:
-        async with oban_engine_factory.transaction() as conn:
-            [job] = await engine.insert_jobs([Job(worker="w.W", queue="txq")], conn=conn)
-            await asyncio.sleep(10 * engine.poll_interval)
-            assert ("insert", {"queue": "txq"}) not in heard
-            assert await engine.get_job(job.id) is None
-        for _ in range(200):
-            if ("insert", {"queue": "txq"}) in heard:
-                break
-            await asyncio.sleep(0.02)
-        assert heard.count(("insert", {"queue": "txq"})) == 1
-        assert (await engine.get_job(job.id)).state is JobState.AVAILABLE
-    finally:
-        await engine.unlisten(handler)
 
 
 async def test_an_insert_on_an_autocommit_connection_is_still_all_or_nothing(oban_engine_factory):

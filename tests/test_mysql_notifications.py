@@ -69,32 +69,6 @@ async def test_a_row_that_commits_after_a_higher_id_is_still_delivered(oban_engi
         await engine.unlisten(handler)
 
 
-async def test_rows_written_before_listening_are_not_replayed(oban_engine_factory, admin):
-    engine = await oban_engine_factory()
-    insert = "INSERT INTO oban_notifications (channel, payload, sender) VALUES ('signal', %s, 'elsewhere')"
-    await mysql_query(admin, insert, ('{"n": "old"}',))
-    heard, handler = _recorder()
-    await engine.listen(handler)
-    try:
-        await mysql_query(admin, insert, ('{"n": "new"}',))
-        await wait_until(lambda: heard, within=20)
-        await asyncio.sleep(10 * engine.poll_interval)
-        assert heard == [("signal", {"n": "new"})]
-    finally:
-        await engine.unlisten(handler)
-
-
-async def test_this_process_hears_its_own_notification_once(oban_engine_factory):
-    engine = await oban_engine_factory()
-    heard, handler = _recorder()
-    await engine.listen(handler)
-    try:
-        await engine.notify("signal", [{"n": 1}])
-        await wait_until(lambda: heard, within=20)
-        await asyncio.sleep(10 * engine.poll_interval)  # the poller sees the row too, and must skip it
-        assert heard == [("signal", {"n": 1})]
-    finally:
-        await engine.unlisten(handler)
 
 
 async def test_old_notification_rows_are_pruned(oban_engine_factory, admin):

@@ -273,13 +273,6 @@ async def test_conn_must_be_an_asyncpg_connection(engine) -> None:  # type: igno
         await engine.insert_jobs([Job(worker=WORKER)], conn=object())
 
 
-async def test_jobs_inserted_in_a_transaction_stay_invisible_until_commit(oban_engine_factory) -> None:  # type: ignore[no-untyped-def]
-    engine = await oban_engine_factory()
-    async with oban_engine_factory.transaction() as conn:
-        [job] = await engine.insert_jobs([Job(worker=WORKER, args={"tx": True})], conn=conn)
-        assert await engine.get_job(job.id) is None
-        assert await conn.fetchval(f'SELECT count(*) FROM "{engine.prefix}".oban_jobs') == 1
-    assert (await engine.get_job(job.id)).args == {"tx": True}  # type: ignore[union-attr]
 
 
 async def test_a_failed_transactional_insert_leaves_the_callers_transaction_usable(oban_engine_factory, admin) -> None:  # type: ignore[no-untyped-def]
@@ -292,10 +285,6 @@ async def test_a_failed_transactional_insert_leaves_the_callers_transaction_usab
     assert [job.id for job in await engine.list_jobs()] == [kept.id]
 
 
-async def test_a_closed_engine_reconnects_on_next_use(engine) -> None:  # type: ignore[no-untyped-def]
-    [job] = await engine.insert_jobs([Job(worker=WORKER)])
-    await engine.close()
-    assert (await engine.get_job(job.id)).id == job.id  # type: ignore[union-attr]
 
 
 async def test_asyncpg_options_reach_the_pool_and_the_listener(engine, admin) -> None:  # type: ignore[no-untyped-def]

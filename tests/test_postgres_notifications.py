@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from oban import Job
 from oban.engines.postgres import PostgresEngine
 from tests.support import POSTGRES_DSN, POSTGRES_TEST_DATABASE, wait_until, with_database
 
@@ -105,46 +104,12 @@ async def test_unreadable_payloads_are_skipped_and_listening_goes_on(engine, adm
     assert inbox.items == [("signal", {"after": "junk"})]
 
 
-async def test_a_transactional_insert_is_announced_only_when_the_caller_commits(oban_engine_factory) -> None:  # type: ignore[no-untyped-def]
-    engine = await oban_engine_factory()
-    inbox = Inbox()
-    await engine.listen(inbox)
-    async with oban_engine_factory.transaction() as conn:
-        await engine.insert_jobs([Job(worker=WORKER, queue="after-commit")], conn=conn)
-        await inbox.settle(engine)
-        assert ("insert", {"queue": "after-commit"}) not in inbox.items
-    assert await inbox.wait_for(("insert", {"queue": "after-commit"}))
 
 
-async def test_a_rolled_back_insert_is_never_announced(oban_engine_factory) -> None:  # type: ignore[no-untyped-def]
-    engine = await oban_engine_factory()
-    inbox = Inbox()
-    await engine.listen(inbox)
-    with pytest.raises(RuntimeError, match="roll back"):
-        async with oban_engine_factory.transaction() as conn:
-            await engine.insert_jobs([Job(worker=WORKER, queue="never")], conn=conn)
-            raise RuntimeError("roll back")
-    await inbox.settle(engine)
-    assert ("insert", {"queue": "never"}) not in inbox.items
 
 
-async def test_scheduled_inserts_wake_nobody(engine) -> None:  # type: ignore[no-untyped-def]
-    inbox = Inbox()
-    await engine.listen(inbox)
-    await engine.insert_jobs([Job(worker=WORKER, queue="later", schedule_in=60)])
-    await inbox.settle(engine)
-    assert inbox.items == []
 
 
-async def test_listen_returns_with_listening_in_place(oban_engine_factory) -> None:  # type: ignore[no-untyped-def]
-    sender = await oban_engine_factory()
-    for round_ in range(5):
-        receiver = await oban_engine_factory()
-        inbox = Inbox()
-        await receiver.listen(inbox)
-        await sender.notify("signal", [{"round": round_}])  # sent the moment listen returned
-        assert await inbox.wait_for(("signal", {"round": round_}))
-        await receiver.close()
 
 
 async def test_the_listener_comes_back_after_the_server_drops_it(engine, admin) -> None:  # type: ignore[no-untyped-def]
@@ -185,22 +150,3 @@ async def test_the_last_unlisten_closes_the_listening_connection(engine, admin) 
             break
         await asyncio.sleep(0.01)
     assert not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
-
-
-async def test_a_handler_that_raises_does_not_stop_the_others(engine) -> None:  # type: ignore[no-untyped-def]
-    def broken(_channel: str, _payload: dict[str, Any]) -> None:
-        raise RuntimeError("handler bug")
-
-    inbox = Inbox()
-    await engine.listen(broken)
-    await engine.listen(inbox)
-    await engine.notify("signal", [{"n": 1}, {"n": 2}])
-    assert await inbox.wait_for(("signal", {"n": 2}))
-    assert inbox.items == [("signal", {"n": 1}), ("signal", {"n": 2})]
-
-
-async def test_unknown_channels_and_non_object_payloads_are_refused(engine) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValueError, match="channel"):
-        await engine.notify("sonar", [{}])
-    with pytest.raises(ValueError, match="dict"):
-        await engine.notify("signal", [["not", "a", "dict"]])

@@ -26,41 +26,10 @@ async def _count(admin: asyncpg.Connection, prefix: str) -> int:
     return int(await admin.fetchval(f'SELECT count(*) FROM "{prefix}".oban_jobs'))
 
 
-async def test_many_engines_racing_the_same_unique_job_store_exactly_one(oban_engine_factory, admin) -> None:  # type: ignore[no-untyped-def]
-    engines = [await oban_engine_factory() for _ in range(6)]
-
-    async def attempt(n: int) -> Job:
-        [job] = await engines[n % len(engines)].insert_jobs([unique_job(race="one")])
-        return job
-
-    ids = set()
-    for round_ in range(3):
-        results = await asyncio.gather(*(attempt(n) for n in range(60)))
-        ids |= {job.id for job in results}
-        assert sum(not job.conflict for job in results) == (1 if round_ == 0 else 0)
-    assert len(ids) == 1
-    assert await _count(admin, engines[0].prefix) == 1
 
 
-async def test_racing_batches_of_several_unique_jobs_store_each_once(oban_engine_factory, admin) -> None:  # type: ignore[no-untyped-def]
-    engines = [await oban_engine_factory() for _ in range(4)]
-
-    async def batch(n: int) -> list[Job]:
-        keys = list(range(10))
-        keys = keys[n % 10:] + keys[: n % 10]  # each batch takes the keys in another order
-        return await engines[n % 4].insert_jobs([unique_job(key=k) for k in keys] + [Job(worker="tests.Plain")])
-
-    results = await asyncio.gather(*(batch(n) for n in range(24)))
-    winners = [job for jobs in results for job in jobs if job.unique is not None and not job.conflict]
-    assert sorted(job.args["key"] for job in winners) == list(range(10))
-    assert await _count(admin, engines[0].prefix) == 10 + 24
 
 
-async def test_a_duplicate_within_one_batch_conflicts_with_the_first(engine) -> None:  # type: ignore[no-untyped-def]
-    first, duplicate, other = await engine.insert_jobs([unique_job(n=1), unique_job(n=1), unique_job(n=2)])
-    assert not first.conflict and not other.conflict
-    assert duplicate.conflict and duplicate.id == first.id
-    assert len(await engine.list_jobs()) == 2
 
 
 async def _wait_for_advisory_waiter(admin: asyncpg.Connection, holder: asyncpg.Connection) -> None:

@@ -63,6 +63,7 @@ class ProducerRecord:
     """
 
     uuid: str
+    """A UUID in text form (PostgreSQL stores it as ``uuid``)."""
     name: str
     node: str
     queue: str
@@ -228,7 +229,7 @@ class Maintenance(Protocol):
 
     async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
         """Make up to ``limit`` scheduled/retryable jobs due by ``now`` available (only
-        ``queue``'s when given).
+        ``queue``'s when given), earliest ``scheduled_at`` first, keeping their ``scheduled_at``.
 
         Returns the distinct queues that gained jobs, each once, sorted.
         """
@@ -262,7 +263,8 @@ class Leadership(Protocol):
         """Take the lease for cluster ``name`` if it is free or expired at ``now``, or renew it
         if ``node`` holds it; either way it then lasts until ``now + ttl``.
 
-        Returns whether ``node`` holds the lease afterwards. Two nodes never both hold it.
+        Returns whether ``node`` holds the lease afterwards. Two nodes never both hold it, however
+        many race for it; a node that resigned may take it again.
         """
 
     async def resign_leader(self, name: str, node: str) -> None:
@@ -292,17 +294,19 @@ class Notifications(Protocol):
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
         """Send JSON objects on ``channel`` to every listening engine on the database, this one
-        included, each delivered once.
+        included, each delivered once to each handler, in the order given.
 
-        ``channel`` must be one of :data:`CHANNELS` (``ValueError`` otherwise); payloads of any
-        size arrive intact.
+        ``channel`` must be one of :data:`CHANNELS` and each payload a dict that encodes as JSON
+        (``ValueError`` otherwise, before anything is sent); payloads of any size arrive intact.
+        An empty list sends nothing.
         """
 
     async def listen(self, handler: NotificationHandler) -> None:
         """Deliver every notification on :data:`CHANNELS` to ``handler`` until ``unlisten``.
 
-        Returns only once listening, so a notification sent afterwards is not missed. A handler
-        that raises is logged and does not stop delivery to the others.
+        Returns only once listening, so a notification sent afterwards is not missed; one sent
+        before is not delivered. A handler that raises is logged and does not stop delivery to
+        the others.
         """
 
     async def unlisten(self, handler: NotificationHandler) -> None:

@@ -34,15 +34,16 @@ from oban.engines.kit import (
     SchemaError,
     apply_replace,
     check_channel,
+    check_payloads,
     decode_json,
     encode_json,
     hub,
     insert_payloads,
     inserted_job,
     prepare_insert,
-    schedule_state,
     stored_job,
     to_iso,
+    updated_job,
     utcnow,
 )
 
@@ -379,13 +380,13 @@ class MemoryEngine(EngineBase):
             db = self._ready()
             rows = [db.jobs[job_id] for job_id in sorted(set(ids)) if job_id in db.jobs]
             # Every change is worked out before any is written, so a change that raises leaves all as they were.
-            updated = [(row, change(_load(row))) for row in rows]
+            updated = [(row, updated_job(_load(row), change)) for row in rows]
             writes = []
             for row, job in updated:
                 new = _store(job, job.meta)
                 fields = {name: new[name] for name in UPDATABLE_FIELDS}
                 fields["scheduled_at"] = fields["scheduled_at"] or now
-                fields["state"] = schedule_state(row["state"], fields["scheduled_at"], now)
+                fields["state"] = job.state
                 writes.append((row, fields))
             for row, fields in writes:
                 row.update(fields)
@@ -505,10 +506,7 @@ class MemoryEngine(EngineBase):
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
         check_channel(channel)
-        payloads = list(payloads)
-        for payload in payloads:
-            if not isinstance(payload, dict):
-                raise ValueError(f"notification payloads must be dicts, got {payload!r:.200}")
+        payloads = check_payloads(payloads)
         # Each listener gets its own decoded copy, as if it had crossed a wire.
         texts = [encode_json(payload, "notification payload") for payload in payloads]
         if texts:

@@ -6,7 +6,8 @@ a third-party engine needs nothing else either:
 - :class:`EngineBase`: ``install``/``uninstall`` over ``migrate``, and driver errors raised as
   ``DatabaseError`` at the engine's boundary.
 - Jobs and rows: :func:`stored_job`, :func:`job_from_row` (with :data:`COLUMNS`), :func:`copy_job`,
-  :func:`prepare_insert`, :func:`inserted_job`, :func:`apply_replace`, :func:`schedule_state`,
+  :func:`prepare_insert`, :func:`inserted_job`, :func:`updated_job`, :func:`apply_replace`,
+  :func:`schedule_state`,
   :func:`insert_payloads`, :func:`check_channel`; ``Job``, ``JobState``, ``UNIQ_KEY``,
   ``UPDATABLE_FIELDS``, ``FINAL_STATES``.
 - Codecs the conformance suite expects: :func:`encode_json`, :func:`decode_json`,
@@ -52,12 +53,14 @@ from .poller import PollSource, TablePoller
 from .rows import (
     COLUMNS,
     check_channel,
+    check_payloads,
     copy_job,
     insert_payloads,
     inserted_job,
     job_from_row,
     prepare_insert,
     stored_job,
+    updated_job,
 )
 from .sql import Migrations, load_queries, split_statements
 
@@ -89,6 +92,7 @@ __all__ = [
     "aware_utc",
     "cancel_and_wait",
     "check_channel",
+    "check_payloads",
     "copy_job",
     "decode_json",
     "dsn_secrets",
@@ -109,5 +113,6 @@ __all__ = [
     "split_statements",
     "stored_job",
     "to_iso",
+    "updated_job",
     "utcnow",
 ]

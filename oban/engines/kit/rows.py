@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..._json import decode
-from ...job import UNIQ_KEY, Job, JobState
+from ..._json import decode, encode_bytes, show
+from ..._time import utcnow
+from ...job import UNIQ_KEY, Job, JobState, schedule_state
 from ..protocol import CHANNELS
 
 COLUMNS = (
@@ -115,11 +116,34 @@ def copy_job(job: Job) -> Job:
     return copied
 
 
+def updated_job(stored: Job, change: Callable[[Job], Job]) -> Job:
+    """What ``update_jobs`` writes for ``stored``: ``change``'s version of it, with the state
+    ``stored`` had, moved between available and scheduled only when ``scheduled_at`` changed.
+
+    ``change`` gets a copy, so whatever it does to its argument leaves ``stored`` as read.
+    """
+    state, scheduled_at = stored.state, stored.scheduled_at
+    job = change(copy_job(stored))
+    # Due is judged after ``change`` ran, so "schedule_in=0" comes out available.
+    job.state = state if job.scheduled_at == scheduled_at else schedule_state(state, job.scheduled_at, utcnow())
+    return job
+
+
 def insert_payloads(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     """The ``insert`` notifications for stored jobs: one ``{"queue": q}`` per queue that gained
     available jobs, sorted (conflicts and scheduled jobs wake nobody)."""
     queues = sorted({job.queue for job in jobs if job.state is JobState.AVAILABLE and not job.conflict})
     return [{"queue": queue} for queue in queues]
+
+
+def check_payloads(payloads: Sequence[Any]) -> list[dict[str, Any]]:
+    """``payloads`` as a list if each is a JSON object that encodes, else ``ValueError`` naming it."""
+    checked = list(payloads)
+    for payload in checked:
+        if not isinstance(payload, dict):
+            raise ValueError(f"notification payloads must be dicts (JSON objects), got {show(payload)}")
+        encode_bytes(payload, "notification payload")
+    return checked
 
 
 def check_channel(channel: str) -> str:

@@ -37,6 +37,7 @@ from ..kit import (
     TablePoller,
     apply_replace,
     check_channel,
+    check_payloads,
     decode_json,
     encode_json,
     from_iso,
@@ -48,6 +49,7 @@ from ..kit import (
     prepare_insert,
     split_statements,
     to_iso,
+    updated_job,
     utcnow,
 )
 
@@ -236,18 +238,20 @@ class LiteEngine(EngineBase):
         prepared = [prepare_insert(job) for job in jobs]
         rows = [self._insert_row(job, meta, now_text) for job, (meta, _) in zip(jobs, prepared, strict=True)]
         if conn is not None:
-            inserted = await self._insert_in_user_transaction(conn, jobs, prepared, rows, now)
-        else:
-            inserted = await self._run(self._insert_sync, jobs, prepared, rows, now)
+            # The announcement is a row of the caller's transaction, heard by every poller (this
+            # process's too) once it commits, and never if it rolls back.
+            return await self._insert_in_user_transaction(conn, jobs, prepared, rows, now)
+        inserted = await self._run(self._insert_sync, jobs, prepared, rows, now)
         payloads = insert_payloads(inserted)
         if payloads:
             hub.publish(self._hub_key, "insert", payloads)
         return inserted
 
     def _notification_rows(
-        self, channel: str, payloads: Sequence[dict[str, Any]], now: datetime
+        self, channel: str, payloads: Sequence[dict[str, Any]], now: datetime, *, sender: str | None = None
     ) -> list[tuple[Any, ...]]:
-        token, at = hub.process_token(self._hub_key), to_iso(now)
+        token = hub.process_token(self._hub_key) if sender is None else sender
+        at = to_iso(now)
         return [(channel, encode_json(payload, "payload"), token, at) for payload in payloads]
 
     @staticmethod
@@ -360,7 +364,8 @@ class LiteEngine(EngineBase):
             cursor = await conn.execute(_Q["insert_job"], rows[index])
             assert cursor.lastrowid is not None
             results.append(self._stored(job, meta, rows[index], cursor.lastrowid))
-        notifications = self._notification_rows("insert", insert_payloads(results), now)
+        # No sender: the row is news to every node, this one included, once committed.
+        notifications = self._notification_rows("insert", insert_payloads(results), now, sender="")
         if notifications:
             await conn.executemany(_Q["insert_notification"], notifications)
         return results
@@ -497,7 +502,7 @@ class LiteEngine(EngineBase):
                 rows = db.execute(_Q["select_jobs_by_id"], {"ids": _ids_json(ids)}).fetchall()
                 updated = []
                 for row in rows:
-                    job = change(_job_from_row(row))
+                    job = updated_job(_job_from_row(row), change)
                     db.execute(_Q["update_job"], self._update_params(job, now))
                     updated.append(job)
                 return updated
@@ -595,6 +600,7 @@ class LiteEngine(EngineBase):
 
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
         check_channel(channel)
+        payloads = check_payloads(payloads)
         if not payloads:
             return
         rows = self._notification_rows(channel, payloads, utcnow())

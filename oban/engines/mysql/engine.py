@@ -42,6 +42,7 @@ from ..kit import (
     as_utc,
     aware_utc,
     check_channel,
+    check_payloads,
     decode_json,
     encode_json,
     hub,
@@ -54,6 +55,7 @@ from ..kit import (
     prepare_insert,
     split_statements,
     to_iso,
+    updated_job,
     utcnow,
 )
 from . import _dsn
@@ -924,7 +926,7 @@ class MySQLEngine(EngineBase):
             await cursor.execute(_Q["lock_jobs_by_id"], {"ids": wanted})
             updated = []
             for row in await cursor.fetchall():
-                job = change(_job_from_row(row))
+                job = updated_job(_job_from_row(row), change)
                 await cursor.execute(_Q["update_job"], self._update_params(job, now))
                 updated.append(job)
             return updated
@@ -1055,10 +1057,9 @@ class MySQLEngine(EngineBase):
     async def notify(self, channel: str, payloads: Sequence[dict[str, Any]]) -> None:
         """Deliver in this process at once and write the payloads for other nodes to poll."""
         check_channel(channel)
-        payloads = list(payloads)
+        payloads = check_payloads(payloads)
         if not payloads:
             return
-        encode_json(payloads, "payloads")
         hub.publish(self._hub_key, channel, payloads)
         sender = hub.process_token(self._hub_key)
 

@@ -54,6 +54,7 @@ from ..kit import (
     prepare_insert,
     stored_job,
     to_iso,
+    updated_job,
     utcnow,
 )
 from ._notifications import Listener, channel_names, encode_payloads, listen_names
@@ -560,7 +561,7 @@ class PostgresEngine(EngineBase):
         pool = await self._get_pool()
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(self._q["lock_jobs_by_id"], _ids(ids))
-            updated = [change(_job_from_row(row)) for row in rows]
+            updated = [updated_job(_job_from_row(row), change) for row in rows]
             if updated:
                 await self._write_updates(conn, updated, now)
         return updated
@@ -589,12 +590,20 @@ class PostgresEngine(EngineBase):
 
     # -- heartbeats ----------------------------------------------------------------------------
 
+    async def _create_missing(self, query: str) -> None:
+        """Create a table a foreign layout lacks, under the migration lock: two nodes creating it
+        at once would otherwise collide in the catalog."""
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(self._q["lock_migrations"], self.prefix)
+            await conn.execute(self._q[query])
+
     async def _with_producers(self, call: Callable[..., Any], *args: Any) -> Any:
         """Run ``call(*args)``, creating ``oban_producers`` first if a layout installed without it."""
         try:
             return await call(*args)
         except asyncpg.UndefinedTableError:
-            await (await self._statements()).execute(self._q["create_producers"])
+            await self._create_missing("create_producers")
             return await call(*args)
 
     async def record_producers(self, producers: Sequence[ProducerRecord]) -> None:
@@ -638,7 +647,7 @@ class PostgresEngine(EngineBase):
             holder = await pool.fetchval(self._q["elect_leader"], *params)
         except asyncpg.UndefinedTableError:
             # oban-py's layout has no oban_peers (it keeps oban_leaders); add ours on first use.
-            await pool.execute(self._q["create_peers"])
+            await self._create_missing("create_peers")
             holder = await pool.fetchval(self._q["elect_leader"], *params)
         return holder == node
 

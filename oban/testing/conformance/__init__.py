@@ -20,6 +20,7 @@ from __future__ import annotations
 from .acks import TestAcks
 from .bad_input import TestBadInput
 from .cluster import TestLeadership, TestNotifications
+from .connection import TestConnection
 from .fetch import TestFetch
 from .insert import TestInsert, TestTransactionalInsert, TestUniqueInsert
 from .maintenance import TestHeartbeats, TestPrune, TestRescue, TestStage
@@ -31,6 +32,7 @@ __all__ = [
     "TestAcks",
     "TestBadInput",
     "TestCancel",
+    "TestConnection",
     "TestDelete",
     "TestFetch",
     "TestGetAndList",

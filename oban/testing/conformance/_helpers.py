@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,3 +69,27 @@ async def eventually(predicate: Any, within: float = 15.0, interval: float = 0.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
+
+
+class Inbox:
+    """A notification handler that keeps what it receives, and can wait for it."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, channel: str, payload: dict[str, Any]) -> None:
+        self.items.append((channel, payload))
+
+    def received(self, channel: str, **fields: Any) -> list[dict[str, Any]]:
+        """Payloads on ``channel`` whose keys include ``fields``."""
+        return [p for c, p in self.items if c == channel and all(p.get(k) == v for k, v in fields.items())]
+
+    async def settle(self, sender: Engine) -> None:
+        """Send a marker through ``sender`` and wait for it: what was sent before it has arrived.
+
+        Engines that poll deliver in id order, so the marker comes after anything committed first.
+        """
+        marker = {"marker": uuid.uuid4().hex}
+        await sender.notify("signal", [marker])
+        await eventually(lambda: ("signal", marker) in self.items)
+        self.items.remove(("signal", marker))

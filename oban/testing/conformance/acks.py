@@ -137,3 +137,49 @@ class TestAcks:
         assert len(changed) == 600
         completed = await oban_engine.list_jobs(states=[JobState.COMPLETED])
         assert len(completed) == 600
+
+    async def test_an_ack_for_an_unknown_job_changes_nothing(self, oban_engine):
+        job = await insert(oban_engine)
+        [claimed] = await claim(oban_engine)
+        ghost = ack(claimed, JobState.COMPLETED)
+        ghost = type(ghost)(999_999_999, ghost.attempt, ghost.state, ghost.at)
+        assert await oban_engine.ack_jobs([ghost]) == []
+        assert (await reload(oban_engine, job)).state is JobState.EXECUTING
+
+    async def test_an_empty_batch_changes_nothing(self, oban_engine):
+        assert await oban_engine.ack_jobs([]) == []
+
+    async def test_an_ack_from_another_engine_applies(self, oban_engine_factory):
+        one, other = await oban_engine_factory(), await oban_engine_factory()
+        await insert(one)
+        [claimed] = await claim(one)
+        assert await other.ack_jobs([ack(claimed, JobState.COMPLETED)]) == [claimed.id]
+        assert (await reload(one, claimed)).state is JobState.COMPLETED
+
+    async def test_a_snooze_keeps_the_rest_of_meta_and_replaces_its_counter(self, oban_engine):
+        await insert(oban_engine, meta={"keep": True, "snoozed": 4})
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.SCHEDULED, delay=60, meta={"snoozed": 5})])
+        assert (await reload(oban_engine, job)).meta == {"keep": True, "snoozed": 5}
+
+    async def test_an_ack_leaves_the_claim_fields_alone(self, oban_engine):
+        await insert(oban_engine)
+        [job] = await claim(oban_engine, node="node-z")
+        await oban_engine.ack_jobs([ack(job, JobState.COMPLETED)])
+        stored = await reload(oban_engine, job)
+        assert stored.attempted_by == ["node-z"] and stored.attempted_at == job.attempted_at and stored.attempt == 1
+        assert stored.discarded_at is None and stored.cancelled_at is None and stored.errors == []
+
+    async def test_errors_and_meta_round_trip_exactly(self, oban_engine):
+        tricky = {
+            "text": "h\u00e9llo \u65e5\u672c \U0001f389 \u2028 \\ \" '",
+            "floats": [0.1, 1e-300, 1.7976931348623157e308, 1e21], "ints": [2**63 - 1, -(2**63), 2**64 - 1],
+            "nested": {"a": [None, True, {"b": {}}]},
+        }
+        await insert(oban_engine, meta={"keep": 2**63 - 1})
+        [job] = await claim(oban_engine)
+        error = {"at": to_iso(utcnow()), "attempt": 1, "error": tricky["text"], "detail": tricky}
+        await oban_engine.ack_jobs([ack(job, JobState.RETRYABLE, delay=1, error=error, meta={"extra": tricky})])
+        stored = await reload(oban_engine, job)
+        assert stored.errors == [error] and stored.meta == {"keep": 2**63 - 1, "extra": tricky}
+

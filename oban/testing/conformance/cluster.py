@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ..._time import utcnow
-from ._helpers import eventually
+from ._helpers import Inbox, eventually
 
 
 @pytest.mark.asyncio
@@ -41,6 +41,30 @@ class TestLeadership:
         assert await a.elect_leader("oban", "node-a", 30, now)
         await b.resign_leader("oban", "node-b")
         assert await b.elect_leader("oban", "node-b", 30, now) is False
+
+    async def test_renewing_extends_the_lease_from_the_renewal(self, oban_engine_factory):
+        a, b = await oban_engine_factory(), await oban_engine_factory()
+        now = utcnow()
+        assert await a.elect_leader("oban", "node-a", 30, now)
+        assert await a.elect_leader("oban", "node-a", 30, now + timedelta(seconds=20))
+        assert await b.elect_leader("oban", "node-b", 30, now + timedelta(seconds=35)) is False
+        assert await b.elect_leader("oban", "node-b", 30, now + timedelta(seconds=51)) is True
+
+    async def test_a_resigned_node_can_lead_again(self, oban_engine):
+        now = utcnow()
+        assert await oban_engine.elect_leader("oban", "node-a", 30, now)
+        await oban_engine.resign_leader("oban", "node-a")
+        await oban_engine.resign_leader("oban", "node-a")
+        assert await oban_engine.elect_leader("oban", "node-a", 30, now)
+
+    async def test_many_nodes_racing_for_the_lease_leave_one_leader(self, oban_engine_factory):
+        engines = [await oban_engine_factory() for _ in range(4)]
+        now = utcnow()
+        results = await asyncio.gather(
+            *(engine.elect_leader("race", f"node-{i}", 30, now) for i, engine in enumerate(engines * 3))
+        )
+        winners = {f"node-{i % 4}" for i, won in enumerate(results) if won}
+        assert len(winners) == 1
 
 
 @pytest.mark.asyncio
@@ -89,3 +113,79 @@ class TestNotifications:
         await eventually(lambda: len(got) == 1)
         assert got[0] == payload
         await b.unlisten(handler)
+
+    async def test_an_unknown_channel_is_refused(self, oban_engine):
+        with pytest.raises(ValueError, match="channel"):
+            await oban_engine.notify("sonar", [{"n": 1}])
+
+    async def test_a_payload_that_is_not_an_object_is_refused(self, oban_engine):
+        with pytest.raises(ValueError, match="dict"):
+            await oban_engine.notify("signal", [["not", "an", "object"]])
+
+    async def test_a_handler_that_raises_does_not_stop_the_others(self, oban_engine):
+        def broken(_channel, _payload):  # type: ignore[no-untyped-def]
+            raise RuntimeError("handler bug")
+
+        inbox = Inbox()
+        await oban_engine.listen(broken)
+        await oban_engine.listen(inbox)
+        await oban_engine.notify("signal", [{"n": 1}, {"n": 2}])
+        await eventually(lambda: len(inbox.items) == 2)
+        assert inbox.items == [("signal", {"n": 1}), ("signal", {"n": 2})]
+        await oban_engine.unlisten(broken)
+        await oban_engine.unlisten(inbox)
+
+    async def test_an_engine_hears_its_own_notifications_once(self, oban_engine):
+        inbox = Inbox()
+        await oban_engine.listen(inbox)
+        await oban_engine.notify("leader", [{"name": "oban", "down": "x"}])
+        await eventually(lambda: inbox.items)
+        await asyncio.sleep(0.5)  # a poller that read its own row back would deliver it again by now
+        assert inbox.items == [("leader", {"name": "oban", "down": "x"})]
+        await oban_engine.unlisten(inbox)
+
+    async def test_notifications_sent_before_listening_are_not_delivered(self, oban_engine_factory):
+        a, b = await oban_engine_factory(), await oban_engine_factory()
+        await a.notify("signal", [{"n": "old"}])
+        inbox = Inbox()
+        await b.listen(inbox)
+        await a.notify("signal", [{"n": "new"}])
+        await eventually(lambda: inbox.received("signal", n="new"))
+        await asyncio.sleep(0.3)
+        assert inbox.received("signal", n="old") == []
+        await b.unlisten(inbox)
+
+    async def test_a_notification_sent_the_moment_listen_returns_arrives(self, oban_engine_factory):
+        sender = await oban_engine_factory()
+        for round_ in range(3):
+            receiver = await oban_engine_factory()
+            inbox = Inbox()
+            await receiver.listen(inbox)
+            await sender.notify("signal", [{"round": round_}])
+            await eventually(lambda inbox=inbox, round_=round_: inbox.received("signal", round=round_))
+            await receiver.close()
+
+    async def test_payloads_of_one_call_arrive_in_order(self, oban_engine_factory):
+        a, b = await oban_engine_factory(), await oban_engine_factory()
+        inbox = Inbox()
+        await b.listen(inbox)
+        await a.notify("signal", [{"n": n} for n in range(20)])
+        await eventually(lambda: len(inbox.items) == 20)
+        assert [p["n"] for _, p in inbox.items] == list(range(20))
+        await b.unlisten(inbox)
+
+    async def test_unlistening_an_unknown_handler_changes_nothing(self, oban_engine):
+        inbox = Inbox()
+        await oban_engine.listen(inbox)
+        await oban_engine.unlisten(lambda channel, payload: None)
+        await oban_engine.notify("signal", [{"n": 1}])
+        await eventually(lambda: inbox.items)
+        await oban_engine.unlisten(inbox)
+
+    async def test_notifying_nothing_sends_nothing(self, oban_engine):
+        inbox = Inbox()
+        await oban_engine.listen(inbox)
+        await oban_engine.notify("signal", [])
+        await inbox.settle(oban_engine)
+        assert inbox.items == []
+        await oban_engine.unlisten(inbox)

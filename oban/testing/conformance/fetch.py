@@ -75,3 +75,41 @@ class TestFetch:
         await asyncio.gather(*(drain(engine, f"node-{i}") for i, engine in enumerate(engines * 2)))
         assert sorted(claimed) == sorted(job.id for job in jobs)
         assert len(claimed) == len(set(claimed))
+
+    async def test_no_demand_claims_nothing(self, oban_engine):
+        job = await insert(oban_engine)
+        assert await claim(oban_engine, demand=0) == []
+        assert await claim(oban_engine, demand=-3) == []
+        assert (await reload(oban_engine, job)).state is JobState.AVAILABLE
+
+    async def test_a_claim_records_the_node_and_the_producer(self, oban_engine):
+        await insert_many(oban_engine, 2)
+        producer = "5b1a4b0e-6a0a-4f7e-9b2a-0e0c3d1f2a3b"
+        [with_producer] = await oban_engine.fetch_jobs("default", 1, "node-a", utcnow(), producer)
+        [bare] = await oban_engine.fetch_jobs("default", 1, "node-b", utcnow())
+        assert with_producer.attempted_by == ["node-a", producer]
+        assert bare.attempted_by == ["node-b"]
+        assert (await reload(oban_engine, with_producer)).attempted_by == with_producer.attempted_by
+
+    async def test_a_new_claim_replaces_the_previous_claimer(self, oban_engine):
+        await insert(oban_engine)
+        [first] = await claim(oban_engine, node="node-a")
+        error = {"at": "x", "attempt": 1, "error": "e"}
+        await oban_engine.ack_jobs([ack(first, JobState.RETRYABLE, delay=-1, error=error)])
+        await oban_engine.stage_jobs(utcnow(), 10)
+        [second] = await claim(oban_engine, node="node-b")
+        assert second.attempted_by == ["node-b"] and second.attempt == 2
+
+    async def test_claimed_jobs_are_copies(self, oban_engine):
+        job = await insert(oban_engine, args={"list": [1]})
+        [claimed] = await claim(oban_engine)
+        claimed.args["list"].append(2)
+        claimed.attempted_by.append("forged")
+        stored = await reload(oban_engine, job)
+        assert stored.args == {"list": [1]} and stored.attempted_by == ["node-a"]
+
+    async def test_an_engine_claims_jobs_another_engine_inserted(self, oban_engine_factory):
+        one, other = await oban_engine_factory(), await oban_engine_factory()
+        job = await insert(one)
+        [claimed] = await claim(other)
+        assert claimed.id == job.id

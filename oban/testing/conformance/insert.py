@@ -9,7 +9,7 @@ import pytest
 
 from ..._time import utcnow
 from ...job import JobState, UniqueOptions
-from ._helpers import close_to, insert, insert_many, new_job, reload
+from ._helpers import Inbox, ack, claim, close_to, eventually, insert, insert_many, new_job, reload
 
 
 def _unique(job, **options):  # type: ignore[no-untyped-def]
@@ -97,6 +97,63 @@ class TestInsert:
         await oban_engine.unlisten(handler)
 
 
+    async def test_a_job_given_no_schedule_is_scheduled_at_its_insertion(self, oban_engine):
+        job = await insert(oban_engine)
+        stored = await reload(oban_engine, job)
+        assert stored.scheduled_at == stored.inserted_at == job.inserted_at
+
+    async def test_the_returned_job_is_not_the_stored_one(self, oban_engine):
+        job = await insert(oban_engine, args={"list": [1]}, meta={"m": {"x": 1}}, tags=["t"])
+        job.args["list"].append(2)
+        job.meta["m"]["x"] = 2
+        job.tags.append("u")
+        stored = await reload(oban_engine, job)
+        assert stored.args == {"list": [1]} and stored.meta == {"m": {"x": 1}} and stored.tags == ["t"]
+
+    async def test_json_round_trips_exactly(self, oban_engine):
+        tricky = {
+            "unicode": "h\u00e9llo \u65e5\u672c \U0001f389 \u2028 \\ \" '",
+            "keys with spaces and \u00fcn\u00efcode": "ok",
+            "ints": [0, -1, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1],
+            "floats": [0.1, 1.5, -2.25, 1e-300, 1.7976931348623157e308, 1e21, 123456789.123456789],
+            "nested": {"a": [1, {"b": [None, True, False, {"c": "d"}]}], "empty": {}, "list": []},
+        }
+        job = await insert(oban_engine, args=tricky, meta={"m": tricky}, tags=["\u00fcmlaut", "\U0001f389"])
+        stored = await reload(oban_engine, job)
+        assert stored.args == tricky and stored.meta == {"m": tricky}
+        assert stored.tags == sorted(["\u00fcmlaut", "\U0001f389"])
+        [claimed] = await claim(oban_engine, node="n\u00f6de-\u2713")
+        assert claimed.args == tricky and claimed.attempted_by == ["n\u00f6de-\u2713"]
+
+    async def test_a_batch_announces_each_queue_once(self, oban_engine):
+        inbox = Inbox()
+        await oban_engine.listen(inbox)
+        await oban_engine.insert_jobs([new_job(queue="busy") for _ in range(5)] + [new_job(queue="calm")])
+        await eventually(lambda: inbox.received("insert", queue="calm"))
+        await inbox.settle(oban_engine)
+        await asyncio.sleep(0.3)  # a second announcement would arrive by now
+        assert len(inbox.received("insert", queue="busy")) == 1
+        await oban_engine.unlisten(inbox)
+
+    async def test_a_conflict_wakes_nobody(self, oban_engine):
+        await oban_engine.insert_jobs([_unique(new_job(queue="uq", args={"k": 1}))])
+        inbox = Inbox()
+        await oban_engine.listen(inbox)
+        [again] = await oban_engine.insert_jobs([_unique(new_job(queue="uq", args={"k": 1}))])
+        assert again.conflict
+        await inbox.settle(oban_engine)
+        await asyncio.sleep(0.3)
+        assert inbox.received("insert") == []
+        await oban_engine.unlisten(inbox)
+
+    async def test_an_engine_checks_jobs_changed_after_they_were_built(self, oban_engine):
+        job = new_job()
+        job.priority = 10
+        with pytest.raises(ValueError, match="priority"):
+            await oban_engine.insert_jobs([new_job(), job])
+        assert await oban_engine.list_jobs() == []
+
+
 @pytest.mark.asyncio
 class TestTransactionalInsert:
     async def test_jobs_inserted_in_a_committed_transaction_exist(self, oban_engine_factory):
@@ -119,6 +176,51 @@ class TestTransactionalInsert:
                 await engine.insert_jobs([new_job(args={"tx": 2})], conn=conn)
                 raise RuntimeError("abort")
         assert await engine.list_jobs() == []
+
+
+    async def test_jobs_inserted_in_a_transaction_stay_invisible_until_it_commits(self, oban_engine_factory):
+        engine = await oban_engine_factory()
+        transaction = getattr(oban_engine_factory, "transaction", None)
+        if transaction is None:
+            pytest.skip("the engine factory provides no native transaction")
+        async with transaction() as conn:
+            [job] = await engine.insert_jobs([new_job(args={"tx": 3})], conn=conn)
+            assert await engine.get_job(job.id) is None
+            assert await engine.list_jobs() == []
+        assert (await reload(engine, job)).state is JobState.AVAILABLE
+
+    async def test_a_transactional_insert_is_announced_once_and_only_after_commit(self, oban_engine_factory):
+        engine, other = await oban_engine_factory(), await oban_engine_factory()
+        transaction = getattr(oban_engine_factory, "transaction", None)
+        if transaction is None:
+            pytest.skip("the engine factory provides no native transaction")
+        inbox = Inbox()
+        await other.listen(inbox)
+        async with transaction() as conn:
+            await engine.insert_jobs([new_job(queue="after-commit")], conn=conn)
+            # No marker here: the open transaction may hold the database's only write lock (SQLite).
+            await asyncio.sleep(0.6)
+            assert inbox.received("insert", queue="after-commit") == []
+        await eventually(lambda: inbox.received("insert", queue="after-commit"))
+        await asyncio.sleep(0.3)
+        assert len(inbox.received("insert", queue="after-commit")) == 1
+        await other.unlisten(inbox)
+
+    async def test_a_rolled_back_insert_is_never_announced(self, oban_engine_factory):
+        engine, other = await oban_engine_factory(), await oban_engine_factory()
+        transaction = getattr(oban_engine_factory, "transaction", None)
+        if transaction is None:
+            pytest.skip("the engine factory provides no native transaction")
+        inbox = Inbox()
+        await other.listen(inbox)
+        with pytest.raises(RuntimeError, match="roll back"):
+            async with transaction() as conn:
+                await engine.insert_jobs([new_job(queue="never")], conn=conn)
+                raise RuntimeError("roll back")
+        await inbox.settle(engine)
+        await asyncio.sleep(0.5)
+        assert inbox.received("insert", queue="never") == []
+        await other.unlisten(inbox)
 
 
 @pytest.mark.asyncio
@@ -209,3 +311,43 @@ class TestUniqueInsert:
         assert len({job.id for job in results}) == 1
         assert sum(not job.conflict for job in results) == 1
         assert len(await engines[0].list_jobs()) == 1
+
+    async def test_unique_on_meta_keys_compares_only_those_keys(self, oban_engine):
+        def by_tenant(**meta):  # type: ignore[no-untyped-def]
+            return _unique(new_job(meta=meta), fields=["worker", "meta"], keys=["tenant"])
+
+        first = (await oban_engine.insert_jobs([by_tenant(tenant=1, trace="a")]))[0]
+        again = (await oban_engine.insert_jobs([by_tenant(tenant=1, trace="b")]))[0]
+        other = (await oban_engine.insert_jobs([by_tenant(tenant=2)]))[0]
+        assert again.conflict and again.id == first.id and not other.conflict
+
+    async def test_the_incomplete_group_ignores_finished_jobs(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states="incomplete")]))[0]
+        [claimed] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(claimed, JobState.COMPLETED)])
+        again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states="incomplete")]))[0]
+        assert not again.conflict and again.id != first.id
+
+    async def test_replace_of_an_available_job_overwrites_args_and_priority(self, oban_engine):
+        first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1, "v": 1}), keys=["id"])]))[0]
+        job = _unique(new_job(args={"id": 1, "v": 2}, priority=7), keys=["id"])
+        job.replace = {JobState.AVAILABLE: ("args", "priority")}
+        again = (await oban_engine.insert_jobs([job]))[0]
+        assert again.conflict and again.id == first.id
+        stored = await reload(oban_engine, first)
+        assert stored.args == {"id": 1, "v": 2} and stored.priority == 7
+
+    async def test_racing_batches_of_several_unique_jobs_store_each_once(self, oban_engine_factory):
+        engines = [await oban_engine_factory() for _ in range(3)]
+
+        async def batch(n: int) -> list:
+            keys = list(range(10))
+            keys = keys[n % 10:] + keys[: n % 10]  # each batch takes the keys in another order
+            jobs = [_unique(new_job(args={"key": k})) for k in keys] + [new_job(args={"plain": n})]
+            return await engines[n % 3].insert_jobs(jobs)
+
+        results = await asyncio.gather(*(batch(n) for n in range(12)))
+        winners = [job for jobs in results for job in jobs if "key" in job.args and not job.conflict]
+        assert sorted(job.args["key"] for job in winners) == list(range(10))
+        assert len(await engines[0].list_jobs()) == 10 + 12
+

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from ..._time import utcnow
+from ..._time import to_iso, utcnow
 from ...engines.protocol import PRODUCER_RETENTION, RESCUE_ERROR, ProducerRecord
 from ...job import JobState
 from ._helpers import ack, claim, close_to, insert, insert_many, reload
@@ -45,6 +45,24 @@ class TestStage:
         await insert(oban_engine, schedule_in=60)
         assert await oban_engine.stage_jobs(utcnow(), 100) == []
 
+    async def test_each_queue_is_returned_once_and_sorted(self, oban_engine):
+        for queue in ("b", "a", "b", "c", "a"):
+            await insert(oban_engine, queue=queue, schedule_in=5)
+        assert await oban_engine.stage_jobs(utcnow() + timedelta(seconds=60), 100) == ["a", "b", "c"]
+
+    async def test_only_waiting_jobs_are_staged(self, oban_engine):
+        available = await insert(oban_engine, queue="x")
+        await insert(oban_engine, queue="y")
+        [executing] = await claim(oban_engine, queue="y")
+        assert await oban_engine.stage_jobs(utcnow() + timedelta(days=1), 100) == []
+        assert (await reload(oban_engine, available)).state is JobState.AVAILABLE
+        assert (await reload(oban_engine, executing)).state is JobState.EXECUTING
+
+    async def test_staging_keeps_scheduled_at(self, oban_engine):
+        job = await insert(oban_engine, schedule_in=30)
+        await oban_engine.stage_jobs(utcnow() + timedelta(seconds=60), 100)
+        assert (await reload(oban_engine, job)).scheduled_at == job.scheduled_at
+
 
 @pytest.mark.asyncio
 class TestPrune:
@@ -77,6 +95,35 @@ def _producer(uuid: str, *, queue: str = "default", node: str = "node-a", ttl: f
     now = at or utcnow()
     meta = {"local_limit": 5, "paused": False, "running": [], "ttl": ttl}
     return ProducerRecord(uuid=uuid, name="oban", node=node, queue=queue, meta=meta, started_at=now, updated_at=now)
+
+    async def test_pruning_goes_by_when_a_job_finished_not_when_it_was_inserted(self, oban_engine):
+        await insert(oban_engine, scheduled_at=utcnow() - timedelta(days=3))
+        [job] = await claim(oban_engine)
+        await oban_engine.ack_jobs([ack(job, JobState.COMPLETED)])  # inserted long ago, finished now
+        assert await oban_engine.prune_jobs(utcnow() - timedelta(minutes=1), 100) == 0
+        assert await oban_engine.get_job(job.id) is not None
+
+    async def test_each_final_state_is_pruned_by_its_own_timestamp(self, oban_engine):
+        finished = {}
+        error = {"at": "x", "attempt": 1, "error": "e"}
+        for state in (JobState.COMPLETED, JobState.CANCELLED, JobState.DISCARDED):
+            await insert(oban_engine, queue=state.value)
+            [job] = await claim(oban_engine, queue=state.value)
+            at = utcnow() - timedelta(hours=2)
+            await oban_engine.ack_jobs([ack(job, state, at=at, error=None if state is JobState.COMPLETED else error)])
+            finished[state] = job
+        assert await oban_engine.prune_jobs(utcnow() - timedelta(hours=3), 100) == 0
+        assert await oban_engine.prune_jobs(utcnow() - timedelta(hours=1), 100) == 3
+        assert await oban_engine.list_jobs() == []
+
+    async def test_waiting_and_running_jobs_are_never_pruned(self, oban_engine):
+        long_ago = utcnow() - timedelta(days=30)
+        await insert(oban_engine, scheduled_at=long_ago)
+        await insert(oban_engine, queue="later", schedule_in=60)
+        await insert(oban_engine, queue="running")
+        await claim(oban_engine, queue="running")
+        assert await oban_engine.prune_jobs(utcnow() + timedelta(days=1), 100) == 0
+        assert len(await oban_engine.list_jobs()) == 3
 
 
 @pytest.mark.asyncio
@@ -129,6 +176,23 @@ class TestRescue:
         assert await oban_engine.rescue_jobs(soon, utcnow() - timedelta(hours=1)) == (1, 0)
         assert (await reload(oban_engine, left)).state is JobState.AVAILABLE
         assert (await reload(oban_engine, kept)).state is JobState.EXECUTING
+
+    async def test_a_rescue_entry_is_stamped_in_the_kits_iso_format(self, oban_engine):
+        await insert(oban_engine)
+        [job] = await claim(oban_engine)
+        now = utcnow()
+        await oban_engine.rescue_jobs(now, now + timedelta(seconds=1))
+        [entry] = (await reload(oban_engine, job)).errors
+        assert entry == {"at": to_iso(now), "attempt": 1, "error": RESCUE_ERROR}
+
+    async def test_only_executing_jobs_are_rescued(self, oban_engine):
+        waiting = await insert(oban_engine)
+        await insert(oban_engine, queue="done")
+        [done] = await claim(oban_engine, queue="done")
+        await oban_engine.ack_jobs([ack(done, JobState.COMPLETED)])
+        assert await oban_engine.rescue_jobs(utcnow(), utcnow() + timedelta(days=1)) == (0, 0)
+        assert (await reload(oban_engine, waiting)).errors == []
+        assert (await reload(oban_engine, done)).state is JobState.COMPLETED
 
 
 @pytest.mark.asyncio

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from ..._time import utcnow
-from ...job import JobState
-from ._helpers import ack, claim, close_to, insert, reload
+from ...job import JobState, schedule_state
+from ._helpers import ack, claim, close_to, insert, insert_many, reload
 
 
 async def _one_in_each_state(engine):  # type: ignore[no-untyped-def]
@@ -44,6 +44,28 @@ class TestGetAndList:
         assert [j.id for j in await oban_engine.list_jobs(states=[JobState.SCHEDULED])] == [c.id]
         assert [j.id for j in await oban_engine.list_jobs(limit=1)] == [c.id]
 
+    async def test_jobs_read_are_copies(self, oban_engine):
+        job = await insert(oban_engine, args={"list": [1]}, meta={"m": 1})
+        first = await oban_engine.get_job(job.id)
+        first.args["list"].append(2)
+        first.meta["m"] = 2
+        [listed] = await oban_engine.list_jobs()
+        assert listed.args == {"list": [1]} and listed.meta == {"m": 1}
+        listed.args["new"] = True
+        assert (await oban_engine.get_job(job.id)).args == {"list": [1]}
+
+    async def test_list_jobs_takes_several_states_and_keeps_newest_first(self, oban_engine):
+        jobs = await _one_in_each_state(oban_engine)
+        found = await oban_engine.list_jobs(states=[JobState.AVAILABLE, JobState.COMPLETED, JobState.CANCELLED])
+        expected = sorted((jobs[name].id for name in ("available", "completed", "cancelled")), reverse=True)
+        assert [job.id for job in found] == expected
+
+    async def test_list_jobs_without_filters_lists_every_job_up_to_the_limit(self, oban_engine):
+        jobs = await insert_many(oban_engine, 7)
+        assert [job.id for job in await oban_engine.list_jobs()] == sorted((job.id for job in jobs), reverse=True)
+        assert len(await oban_engine.list_jobs(limit=3)) == 3
+        assert await oban_engine.list_jobs(states=[]) == []
+
 
 @pytest.mark.asyncio
 class TestCancel:
@@ -61,6 +83,20 @@ class TestCancel:
     async def test_cancelling_nothing_changes_nothing(self, oban_engine):
         assert await oban_engine.cancel_jobs([], utcnow()) == (0, [])
         assert await oban_engine.cancel_jobs([424242], utcnow()) == (0, [])
+
+    async def test_executing_ids_come_back_ascending(self, oban_engine):
+        await insert_many(oban_engine, 3)
+        claimed = await claim(oban_engine)
+        ids = sorted(job.id for job in claimed)
+        count, executing = await oban_engine.cancel_jobs(list(reversed(ids)), utcnow())
+        assert count == 3 and executing == ids
+
+    async def test_cancelling_again_changes_nothing(self, oban_engine):
+        job = await insert(oban_engine)
+        assert await oban_engine.cancel_jobs([job.id], utcnow()) == (1, [])
+        first = (await reload(oban_engine, job)).cancelled_at
+        assert await oban_engine.cancel_jobs([job.id], utcnow()) == (0, [])
+        assert (await reload(oban_engine, job)).cancelled_at == first
 
 
 @pytest.mark.asyncio
@@ -86,6 +122,22 @@ class TestRetry:
         [again] = await claim(oban_engine)
         assert again.id == job.id and again.attempt == 2
 
+    async def test_retry_clears_every_finishing_timestamp(self, oban_engine):
+        jobs = await _one_in_each_state(oban_engine)
+        await oban_engine.retry_jobs([jobs[name].id for name in ("completed", "discarded", "cancelled")], utcnow())
+        for name in ("completed", "discarded", "cancelled"):
+            stored = await reload(oban_engine, jobs[name])
+            assert (stored.completed_at, stored.discarded_at, stored.cancelled_at) == (None, None, None), name
+
+    async def test_retry_keeps_the_history_of_attempts(self, oban_engine):
+        await insert(oban_engine, max_attempts=1)
+        [job] = await claim(oban_engine)
+        error = {"at": "x", "attempt": 1, "error": "e"}
+        await oban_engine.ack_jobs([ack(job, JobState.DISCARDED, error=error)])
+        await oban_engine.retry_jobs([job.id], utcnow())
+        stored = await reload(oban_engine, job)
+        assert stored.errors == [error] and stored.attempt == 1 and stored.attempted_by == ["node-a"]
+
 
 @pytest.mark.asyncio
 class TestDelete:
@@ -94,6 +146,12 @@ class TestDelete:
         assert await oban_engine.delete_jobs([job.id for job in jobs.values()]) == 6
         remaining = await oban_engine.list_jobs()
         assert [job.id for job in remaining] == [jobs["executing"].id]
+
+    async def test_deleting_missing_ids_changes_nothing(self, oban_engine):
+        job = await insert(oban_engine)
+        assert await oban_engine.delete_jobs([424242, 434343]) == 0
+        assert await oban_engine.delete_jobs([job.id, job.id]) == 1
+        assert await oban_engine.get_job(job.id) is None
 
 
 @pytest.mark.asyncio
@@ -150,3 +208,46 @@ class TestUpdate:
         job = await insert(oban_engine)
         updated = await oban_engine.update_jobs([job.id, 99999999], lambda j: j.update({"priority": 3}))
         assert [j.id for j in updated] == [job.id]
+
+    async def test_only_updatable_fields_are_written(self, oban_engine):
+        job = await insert(oban_engine)
+        [claimed] = await claim(oban_engine, node="node-a")
+
+        def forge(current):  # type: ignore[no-untyped-def]
+            changed = current.update({"priority": 5})
+            changed.attempt = 9
+            changed.errors = [{"at": "x", "attempt": 9, "error": "forged"}]
+            changed.attempted_by = ["forged"]
+            changed.inserted_at = changed.attempted_at = utcnow() - timedelta(days=9)
+            changed.state = JobState.COMPLETED
+            return changed
+
+        await oban_engine.update_jobs([job.id], forge)
+        stored = await reload(oban_engine, job)
+        assert stored.priority == 5
+        assert stored.attempt == 1 and stored.errors == [] and stored.attempted_by == ["node-a"]
+        assert stored.state is JobState.EXECUTING
+        assert stored.inserted_at == job.inserted_at and stored.attempted_at == claimed.attempted_at
+
+    async def test_new_versions_come_back_in_id_order(self, oban_engine):
+        jobs = await insert_many(oban_engine, 4)
+        ids = [job.id for job in jobs]
+        updated = await oban_engine.update_jobs(list(reversed(ids)), lambda j: j.update({"priority": 2}))
+        assert [job.id for job in updated] == sorted(ids)
+
+    async def test_rescheduling_moves_a_waiting_job_between_available_and_scheduled(self, oban_engine):
+        job = await insert(oban_engine)
+        later = utcnow() + timedelta(hours=1)
+
+        def reschedule(when):  # type: ignore[no-untyped-def]
+            def change(current):  # type: ignore[no-untyped-def]
+                changed = current.update({"scheduled_at": when})
+                changed.state = schedule_state(changed.state, changed.scheduled_at, utcnow())
+                return changed
+
+            return change
+
+        await oban_engine.update_jobs([job.id], reschedule(later))
+        assert (await reload(oban_engine, job)).state is JobState.SCHEDULED
+        await oban_engine.update_jobs([job.id], reschedule(utcnow() - timedelta(seconds=1)))
+        assert (await reload(oban_engine, job)).state is JobState.AVAILABLE

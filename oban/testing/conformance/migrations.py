@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ...errors import SchemaError
 from ._helpers import insert, reload
 
 
@@ -42,3 +43,17 @@ class TestMigrations:
         assert await engine.schema_version() == 0
         await engine.uninstall()
         assert await engine.schema_version() == 0
+
+    async def test_versions_outside_the_history_are_refused(self, oban_engine):
+        newest = await oban_engine.schema_version()
+        for version in (-1, newest + 1, "1", True):
+            with pytest.raises(SchemaError):
+                await oban_engine.migrate(version)
+        assert await oban_engine.schema_version() == newest
+
+    async def test_a_schema_removed_and_installed_again_is_empty(self, oban_engine):
+        await insert(oban_engine)
+        await oban_engine.migrate(0)
+        await oban_engine.migrate()
+        assert await oban_engine.list_jobs() == []
+
