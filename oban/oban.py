@@ -51,6 +51,13 @@ def _options(value: Mapping[str, Any] | bool | None, defaults: dict[str, Any], w
     return {**defaults, **value}
 
 
+def _lifeline_options(value: Mapping[str, Any] | bool | None, heartbeat: float) -> dict[str, Any] | None:
+    options = _options(value, LIFELINE_DEFAULTS, "lifeline")
+    if options is not None and options["interval"] is None:
+        options["interval"] = heartbeat / 2  # a stale producer's jobs wait at most half a beat more
+    return options
+
+
 class Oban:
     """Background jobs in your database.
 
@@ -65,12 +72,13 @@ class Oban:
 
     Options: ``name`` (registry name, default ``"oban"``), ``node`` (default host.pid),
     ``stage_interval`` (1 s; also how often idle queues poll), ``pruner`` (``max_age`` 60 s,
-    ``interval`` 30 s, ``limit`` 10 000, or ``False``), ``lifeline`` (``interval`` 5 s; jobs of
-    producers that stopped heartbeating are rescued at once, claims by nodes that never heartbeat
-    after ``rescue_after`` 3600 s; or ``False``), ``heartbeat_interval`` (5 s: each node records its
-    queues this often, a silent node counts as dead after two intervals, and leadership passes on
-    within three), ``cron`` (a list of ``(expr, worker[, options])``, ``True`` for only the workers
-    declared with ``cron=``, or ``False`` for none), ``cron_timezone``, ``leadership`` (default:
+    ``interval`` 30 s, ``limit`` 10 000, or ``False``), ``lifeline`` (``interval`` half the
+    heartbeat; jobs of producers that stopped heartbeating are rescued at once, claims by nodes
+    that never heartbeat after ``rescue_after`` 3600 s; or ``False``), ``heartbeat_interval`` (5 s:
+    each node records its queues this often, a silent node counts as dead after two intervals,
+    and leadership passes on within two and a half), ``cron`` (a list of
+    ``(expr, worker[, options])``, ``True`` for only the workers declared with ``cron=``, or
+    ``False`` for none), ``cron_timezone``, ``leadership`` (default:
     on when queues run), ``shutdown_grace_period`` (15 s).
     """
 
@@ -109,7 +117,7 @@ class Oban:
             NodeConfig(
                 name=name, node=self.node, queues=queue_config, stage_interval=float(stage_interval),
                 stage_limit=stage_limit, pruner=_options(pruner, PRUNER_DEFAULTS, "pruner"),
-                lifeline=_options(lifeline, LIFELINE_DEFAULTS, "lifeline"), cron=tuple(entries),
+                lifeline=_lifeline_options(lifeline, float(heartbeat_interval)), cron=tuple(entries),
                 leadership=bool(queue_config) if leadership is None else leadership,
                 shutdown_grace_period=float(shutdown_grace_period), heartbeat_interval=float(heartbeat_interval),
             ),

@@ -136,3 +136,23 @@ def reporting() -> None:
 class Reporter:
     async def process(self, job):  # type: ignore[no-untyped-def]
         return None
+
+
+@worker(queue="chaos")
+class ChaosWork:
+    """Appends ``start|end <job> <attempt> <node> <time>`` to $OBAN_CHAOS_RUNS around a sleep of
+    ``args["sleep"]`` seconds; one short ``O_APPEND`` write a line, so processes never interleave."""
+
+    @staticmethod
+    def _record(event: str, job) -> None:  # type: ignore[no-untyped-def]
+        line = f"{event} {job.id} {job.attempt} {os.environ.get('OBAN_CHAOS_NODE', '?')} {time.time():.6f}\n"
+        fd = os.open(os.environ["OBAN_CHAOS_RUNS"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+    async def process(self, job):  # type: ignore[no-untyped-def]
+        self._record("start", job)
+        await asyncio.sleep(float(job.args.get("sleep", 0)))
+        self._record("end", job)

@@ -15,20 +15,22 @@ log = logging.getLogger("oban.leader")
 class Leader:
     """Takes and renews a lease in ``oban_peers``; ``is_leader`` says whether this node holds it.
 
-    Every node runs an election each ``interval``; the lease lasts ``2 * interval``, so when the
-    leader dies another node holds the lease within three intervals. ``on_elected`` runs each
-    time this node becomes leader (the node uses it to start the chores at once).
+    Every node runs an election each ``interval``; a lease lasts ``ttl`` from its last renewal, so
+    when the leader dies another node holds the lease within ``ttl + interval``. ``on_elected``
+    runs each time this node becomes leader (the node uses it to start the chores at once).
     """
 
     def __init__(
-        self, engine: Engine, *, name: str, node: str, interval: float = 5.0,
+        self, engine: Engine, *, name: str, node: str, interval: float = 2.5, ttl: float = 10.0,
         on_elected: Callable[[], None] | None = None,
     ) -> None:
+        if not 0 < interval < ttl:
+            raise ValueError(f"leadership needs 0 < interval < ttl, got {interval!r} and {ttl!r}")
         self._engine = engine
         self.name = name
         self.node = node
         self.interval = interval
-        self.ttl = 2 * interval
+        self.ttl = ttl
         self.is_leader = False
         self._on_elected = on_elected
         self._loop = Periodic("leader", interval, self.elect, max_backoff=interval)

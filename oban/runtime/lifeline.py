@@ -19,7 +19,8 @@ from ._periodic import Periodic
 
 log = logging.getLogger("oban.lifeline")
 
-DEFAULTS = {"interval": 5.0, "rescue_after": 3600.0}
+DEFAULTS: dict[str, float | None] = {"interval": None, "rescue_after": 3600.0}
+"""``interval`` ``None`` means half the heartbeat interval (2.5 s by default)."""
 
 
 def lifeline(engine: Engine, *, interval: float, rescue_after: float, when: Callable[[], bool]) -> Periodic:

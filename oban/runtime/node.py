@@ -98,9 +98,12 @@ class Node:
             await self._announce(producers)
             self._heartbeat.start()
             if self.config.leadership:
+                # Elections every half heartbeat and a lease of two heartbeats: a dead leader's
+                # lease passes on within 2.5 heartbeats, when its producers' rows are stale too.
+                beat = self.config.heartbeat_interval
                 self._leader = Leader(
-                    self._engine, name=self.config.name, node=self.config.node,
-                    interval=self.config.heartbeat_interval, on_elected=self._on_elected,
+                    self._engine, name=self.config.name, node=self.config.node, interval=beat / 2, ttl=2 * beat,
+                    on_elected=self._on_elected,
                 )
                 self._start_leader_work()
                 await self._leader.start()
