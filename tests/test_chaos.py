@@ -1,0 +1,160 @@
+"""Chaos: real servers, several OS processes, things killed on purpose.
+
+Each test asserts what a user relies on: no job lost, no job run twice except the jobs a killed
+node had in flight, nodes recovering without a restart, clear errors. Timings are printed (run
+with ``-s`` to read them); only the promised bounds are asserted.
+
+The fast ones run in the default test run and in ``.ci/run`` (with a 1 s heartbeat); ``nox -s
+chaos`` runs them all, the server restarts included, with the default 5 s heartbeat
+(``OBAN_CHAOS=all``, ``OBAN_CHAOS_HEARTBEAT``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oban import Job, JobState
+from oban.engines.protocol import RESCUE_ERROR
+
+ROOT = Path(__file__).resolve().parent.parent
+HEARTBEAT = float(os.environ.get("OBAN_CHAOS_HEARTBEAT", "1"))
+ALL = os.environ.get("OBAN_CHAOS") == "all"
+slow = pytest.mark.skipif(not ALL, reason="slow chaos: run with OBAN_CHAOS=all (nox -s chaos)")
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@dataclass
+class Runs:
+    """What the workers logged: each job's starts and ends, by node, with times."""
+
+    starts: dict[int, list[tuple[str, float]]] = field(default_factory=lambda: defaultdict(list))
+    ends: dict[int, list[tuple[str, float]]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def read(cls, path: Path) -> Runs:
+        runs = cls()
+        if path.exists():
+            for line in path.read_text().splitlines():
+                event, job_id, _attempt, node, at = line.split()
+                (runs.starts if event == "start" else runs.ends)[int(job_id)].append((node, float(at)))
+        return runs
+
+
+class Cluster:
+    """Node processes (``tests.chaos_node``) on one database, logging runs to one file."""
+
+    def __init__(self, dsn: str, tmp_path: Path, *, limit: int = 10, heartbeat: float = HEARTBEAT) -> None:
+        self.dsn = dsn
+        self.runs_file = tmp_path / "runs.log"
+        self.limit = limit
+        self.heartbeat = heartbeat
+        self.nodes: dict[str, asyncio.subprocess.Process] = {}
+
+    async def start(self, name: str) -> None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.chaos_node", self.dsn, name, str(self.runs_file), str(self.limit),
+            str(self.heartbeat), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        )
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        assert line.strip() == b"ready", f"node {name} did not start"
+        self.nodes[name] = process
+
+    def leader(self) -> str | None:
+        path = Path(f"{self.runs_file}.leader")
+        return path.read_text().strip() if path.exists() else None
+
+    def kill(self, name: str) -> float:
+        self.nodes[name].send_signal(signal.SIGKILL)
+        return time.time()
+
+    async def stop(self) -> None:
+        for process in self.nodes.values():
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.nodes.values():
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+
+    def runs(self) -> Runs:
+        return Runs.read(self.runs_file)
+
+
+async def _until(predicate: Any, within: float, what: str) -> float:
+    """Wait until ``predicate()`` (sync or async) holds; return when it did (``time.time()``)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return time.time()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {within}s")
+        await asyncio.sleep(0.05)
+
+
+def _chaos_jobs(count: int, sleep: float) -> list[Job]:
+    return [Job(worker="tests.workers.ChaosWork", queue="chaos", args={"n": n, "sleep": sleep}) for n in range(count)]
+
+
+async def _all_completed(engine: Any, count: int) -> bool:
+    return len(await engine.list_jobs(states=[JobState.COMPLETED], limit=count + 1)) == count
+
+
+@pytest.mark.parametrize("victim", ["leader", "follower"])
+async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_within_three_heartbeats(
+    oban_engine_factory, engine_name, tmp_path, victim
+):
+    engine = await oban_engine_factory()
+    jobs = await engine.insert_jobs(_chaos_jobs(240, sleep=0.2))
+    cluster = Cluster(oban_engine_factory.dsn, tmp_path)
+    try:
+        for name in ("node-1", "node-2", "node-3"):
+            await cluster.start(name)
+        await _until(lambda: cluster.leader() is not None, 30, "a leader election")
+        await _until(lambda: len({node for starts in cluster.runs().starts.values() for node, _ in starts}) == 3,
+                     30, "every node running jobs")
+        leader = cluster.leader()
+        target = leader if victim == "leader" else next(name for name in cluster.nodes if name != leader)
+        killed_at = cluster.kill(target)
+        await asyncio.sleep(0.05)
+        runs = cluster.runs()
+        in_flight = {job_id for job_id, starts in runs.starts.items()
+                     if starts[-1][0] == target and not runs.ends.get(job_id)}
+        assert in_flight, "the victim had nothing running when it died"
+        if victim == "leader":
+            elected_at = await _until(lambda: cluster.leader() not in (None, target), 60, "a new leader")
+            print(f"\n{engine_name}: new leader {elected_at - killed_at:.1f}s after kill -9 (heartbeat {HEARTBEAT}s)")
+        await _until(lambda: _all_completed(engine, len(jobs)), 120, "every job completing")
+    finally:
+        await cluster.stop()
+
+    runs = cluster.runs()
+    assert sorted(runs.ends) == sorted(job.id for job in jobs)
+    assert all(len(ends) == 1 for ends in runs.ends.values()), "a job completed twice"
+    twice = {job_id for job_id, starts in runs.starts.items() if len(starts) > 1}
+    assert twice <= in_flight, "a job of a live node ran twice"
+    delays = []
+    for job_id in in_flight:
+        assert runs.starts[job_id][-1][0] != target
+        delays.append(runs.starts[job_id][-1][1] - killed_at)
+        stored = await engine.get_job(job_id)
+        assert stored.state is JobState.COMPLETED and RESCUE_ERROR in [e["error"] for e in stored.errors]
+    print(f"{engine_name}: {len(in_flight)} jobs of the killed {victim} ran again {min(delays):.1f}"
+          f"-{max(delays):.1f}s after kill -9 (heartbeat {HEARTBEAT}s)")
+    # Stale after two heartbeats, then one rescue pass and one claim: within three.
+    assert max(delays) <= 3 * HEARTBEAT + 1.0
