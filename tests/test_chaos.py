@@ -158,3 +158,73 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
           f"-{max(delays):.1f}s after kill -9 (heartbeat {HEARTBEAT}s)")
     # Stale after two heartbeats, then one rescue pass and one claim: within three.
     assert max(delays) <= 3 * HEARTBEAT + 1.0
+
+
+async def _kill_connections(engine_name: str, admin: Any, database: str) -> int:
+    """Kill every connection to the test database but the admin's own; return how many."""
+    if engine_name == "postgres":
+        rows = await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'oban%'"
+        )
+        return len(rows)
+    from tests.support import mysql_query
+
+    ids = [row[0] for row in await mysql_query(
+        admin, "SELECT id FROM information_schema.processlist WHERE db = %s AND id <> CONNECTION_ID()", (database,)
+    )]
+    for thread in ids:
+        try:
+            await mysql_query(admin, f"KILL {int(thread)}")
+        except Exception:  # it ended on its own meanwhile
+            pass
+    return len(ids)
+
+
+async def _insert_with_retry(engine: Any, jobs: list[Job]) -> list[Job]:
+    from oban import DatabaseError
+
+    for _ in range(50):
+        try:
+            return await engine.insert_jobs(jobs)
+        except DatabaseError:
+            await asyncio.sleep(0.1)
+    raise AssertionError("inserting never succeeded")
+
+
+@pytest.mark.engines("postgres", "mysql")
+async def test_connections_killed_while_nodes_drain_and_a_producer_inserts(
+    oban_engine_factory, engine_name, admin, tmp_path
+):
+    from urllib.parse import urlparse
+
+    engine = await oban_engine_factory()
+    database = urlparse(oban_engine_factory.dsn).path.lstrip("/")
+    cluster = Cluster(oban_engine_factory.dsn, tmp_path)
+    inserted: list[Job] = []
+    killed = 0
+    try:
+        for name in ("node-1", "node-2"):
+            await cluster.start(name)
+
+        async def produce() -> None:
+            for _ in range(20):
+                inserted.extend(await _insert_with_retry(engine, _chaos_jobs(10, sleep=0.02)))
+                await asyncio.sleep(0.1)
+
+        async def kill() -> None:
+            nonlocal killed
+            for _ in range(8):
+                await asyncio.sleep(0.4)
+                killed += await _kill_connections(engine_name, admin, database)
+
+        await asyncio.gather(produce(), kill())
+        await _until(lambda: _all_completed(engine, len(inserted)), 120, "every job completing")
+    finally:
+        await cluster.stop()
+    runs = cluster.runs()
+    print(f"\n{engine_name}: {killed} connections killed; {len(inserted)} jobs, each run once")
+    assert killed > 0
+    assert sorted(runs.ends) == sorted(job.id for job in inserted)
+    assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"
+    assert all(len(ends) == 1 for ends in runs.ends.values())

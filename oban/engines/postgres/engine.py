@@ -33,6 +33,7 @@ from ..kit import (
     PRODUCER_TTL,
     RESCUE_ERROR,
     Ack,
+    Backoff,
     EngineBase,
     Job,
     JobState,
@@ -478,8 +479,30 @@ class PostgresEngine(EngineBase):
             return []
         pool = await self._statements()
         attempted_by = [node] if uuid is None else [node, uuid]
-        rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, attempted_by, naive_utc(now))
+        try:
+            rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, attempted_by, naive_utc(now))
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as error:
+            # The connection died with the claim: it may have committed. The rows tell, since a
+            # claim stamps them with exactly this claimer and this time; jobs it took must not be
+            # left executing for nobody.
+            rows = await self._settle_claim(queue, attempted_by, now, error)
         return [_job_from_row(row) for row in rows]
+
+    async def _settle_claim(self, queue: str, attempted_by: list[str], now: datetime, error: BaseException) -> Any:
+        backoff = Backoff(0.2, 1.6)
+        while True:  # a short outage is waited out: the answer decides whether jobs are stranded
+            try:
+                pool = await self._statements()
+                rows = await pool.fetch(self._q["claim_outcome"], queue, attempted_by, naive_utc(now))
+                break
+            except Exception:
+                if backoff.failures >= 4:
+                    raise error from None
+                await asyncio.sleep(backoff.next())
+        if not rows:
+            raise error
+        log.warning("a claim lost its connection after committing; recovered %d jobs", len(rows))
+        return rows
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         """Write every ack of the batch in one statement; returns the ids it changed."""
