@@ -228,3 +228,98 @@ async def test_connections_killed_while_nodes_drain_and_a_producer_inserts(
     assert sorted(runs.ends) == sorted(job.id for job in inserted)
     assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"
     assert all(len(ends) == 1 for ends in runs.ends.values())
+
+
+@pytest.mark.engines("sqlite")
+async def test_four_processes_on_one_sqlite_file_with_concurrent_inserts_run_every_job_once(
+    oban_engine_factory, tmp_path
+):
+    engine = await oban_engine_factory()
+    cluster = Cluster(oban_engine_factory.dsn, tmp_path, limit=5)
+    inserted: list[Job] = []
+    try:
+        for name in ("node-1", "node-2", "node-3", "node-4"):
+            await cluster.start(name)
+
+        async def produce(batch: int) -> None:
+            other = await oban_engine_factory()  # another connection, as another client would have
+            for _ in range(15):
+                inserted.extend(await _insert_with_retry(other, _chaos_jobs(batch, sleep=0.01)))
+                await asyncio.sleep(0.02)
+
+        await asyncio.gather(produce(1), produce(7), produce(20))
+        await _until(lambda: _all_completed(engine, len(inserted)), 120, "every job completing")
+    finally:
+        await cluster.stop()
+    runs = cluster.runs()
+    nodes = {node for starts in runs.starts.values() for node, _ in starts}
+    print(f"\nsqlite: {len(inserted)} jobs inserted by three clients, run once each by {len(nodes)} processes")
+    assert sorted(runs.ends) == sorted(job.id for job in inserted)
+    assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"
+    assert len(nodes) >= 3
+
+
+def _fill(path: Path) -> None:
+    """Write to ``path`` until the filesystem has no byte left."""
+    with open(path, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path):
+    """A 2 MiB tmpfs, or a skip where this machine cannot mount one."""
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+        shutil.rmtree(mount, ignore_errors=True)
+
+
+@pytest.mark.engines("sqlite")
+async def test_a_full_filesystem_gives_clear_errors_and_the_node_recovers_when_space_returns(
+    engine_name, tiny_filesystem, tmp_path, monkeypatch
+):
+    from oban import DatabaseError, Oban
+    from oban.engines import LiteEngine
+
+    monkeypatch.setenv("OBAN_CHAOS_RUNS", str(tmp_path / "runs.log"))
+    monkeypatch.setenv("OBAN_CHAOS_NODE", "local")
+    engine = LiteEngine(str(tiny_filesystem / "jobs.db"))
+    oban = Oban(engine, queues={"chaos": 5}, stage_interval=0.1, heartbeat_interval=0.5)
+    await oban.start()
+    try:
+        first = await oban.enqueue_many(_chaos_jobs(20, sleep=0.01))
+        await _until(lambda: _all_completed(engine, 20), 30, "the first jobs completing")
+        filler = tiny_filesystem / "filler"
+        await asyncio.to_thread(_fill, filler)
+        with pytest.raises(DatabaseError, match="full") as refused:
+            for _ in range(50):  # the WAL may still have room for a few pages
+                await oban.enqueue_many(_chaos_jobs(50, sleep=0))
+        assert "insert_jobs on sqlite:///" in str(refused.value)
+        await asyncio.sleep(1.0)  # the node rides it out: heartbeats, claims and acks fail and retry
+        filler.unlink()
+        later = await oban.enqueue_many(_chaos_jobs(20, sleep=0.01))
+
+        async def every_stored_job_completed() -> bool:
+            stored = await engine.list_jobs(limit=100_000)
+            return all(job.state is JobState.COMPLETED for job in stored)
+
+        await _until(every_stored_job_completed, 60, "every stored job completing")
+    finally:
+        await oban.stop()
+    runs = Runs.read(tmp_path / "runs.log")
+    assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"
+    assert {job.id for job in [*first, *later]} <= set(runs.ends)
