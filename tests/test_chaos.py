@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from oban import Job, JobState
+from oban import Job, JobState, UniqueOptions
 from oban.engines.protocol import RESCUE_ERROR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -323,3 +323,79 @@ async def test_a_full_filesystem_gives_clear_errors_and_the_node_recovers_when_s
     runs = Runs.read(tmp_path / "runs.log")
     assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"
     assert {job.id for job in [*first, *later]} <= set(runs.ends)
+
+
+async def _run(*command: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 0, f"{' '.join(command)} failed: {err.decode()}"
+
+
+async def _restart_server(engine_name: str) -> None:
+    """Restart the real database server and wait until it answers again."""
+    if engine_name == "postgres":
+        version = sorted(os.listdir("/etc/postgresql"))[0]
+        await _run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart")
+        await _until(lambda: _answers("pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"), 60, "PostgreSQL back")
+    else:
+        await _run("mysqladmin", "-h", "127.0.0.1", "-u", "root", "shutdown")
+
+        async def gone() -> bool:  # started again before the old process exits, it would not start at all
+            return not await _answers("pgrep", "-x", "mariadbd")
+
+        await _until(gone, 60, "MariaDB to exit")
+        os.makedirs("/run/mysqld", exist_ok=True)
+        await _run("chown", "mysql:", "/run/mysqld")
+        await _run("start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd",
+                   "--", "--user=mysql")
+        await _until(lambda: _answers("mysqladmin", "-h", "127.0.0.1", "-u", "root", "ping"), 60, "MariaDB back")
+
+
+async def _answers(*command: str) -> bool:
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    return await process.wait() == 0
+
+
+@slow
+@pytest.mark.engines("postgres", "mysql")
+async def test_restarting_the_server_while_nodes_drain_and_a_producer_inserts_loses_nothing(
+    oban_engine_factory, engine_name, tmp_path
+):
+    engine = await oban_engine_factory()
+    cluster = Cluster(oban_engine_factory.dsn, tmp_path)
+    inserted: list[Job] = []
+    try:
+        for name in ("node-1", "node-2"):
+            await cluster.start(name)
+
+        async def produce() -> None:
+            # Unique by n, so a retried insert whose first COMMIT did land adds nothing: what a
+            # careful client does when an insert fails with the outcome unknown.
+            for batch in range(40):
+                jobs = _chaos_jobs(10, sleep=0.05)
+                for number, job in enumerate(jobs):
+                    job.args["n"] = batch * 10 + number
+                    job.unique = UniqueOptions.parse({"period": None, "keys": ["n"]})
+                inserted.extend(await _insert_with_retry(engine, jobs))
+                await asyncio.sleep(0.1)
+
+        async def restart() -> None:
+            await asyncio.sleep(1.0)
+            started = time.monotonic()
+            await _restart_server(engine_name)
+            print(f"\n{engine_name}: server restarted in {time.monotonic() - started:.1f}s")
+
+        await asyncio.gather(produce(), restart())
+        await _until(lambda: _all_completed(engine, len(inserted)), 180, "every job completing")
+    finally:
+        await cluster.stop()
+    runs = cluster.runs()
+    print(f"{engine_name}: {len(inserted)} jobs, each completed once, through a server restart")
+    assert len({job.id for job in inserted}) == len(inserted) == 400
+    assert sorted(runs.ends) == sorted(job.id for job in inserted)
+    assert all(len(ends) == 1 for ends in runs.ends.values()), "a job completed twice"
+    assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"

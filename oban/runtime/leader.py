@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from .._time import utcnow
@@ -33,6 +34,9 @@ class Leader:
         self.ttl = ttl
         self.is_leader = False
         self._on_elected = on_elected
+        # A fresh node counts as healthy for a whole lease already; one that just failed must
+        # earn it again (the lifeline waits for that, see Node).
+        self._healthy_since: float | None = time.monotonic() - ttl
         self._loop = Periodic("leader", interval, self.elect, max_backoff=interval)
 
     async def elect(self) -> bool:
@@ -43,7 +47,10 @@ class Leader:
             if self.is_leader:
                 log.warning("lost leadership of %s: the election failed", self.name)
             self.is_leader = False
+            self._healthy_since = None
             raise
+        if self._healthy_since is None:
+            self._healthy_since = time.monotonic()
         if leading != self.is_leader:
             log.info("node %s %s leader of %s", self.node, "became" if leading else "is no longer", self.name)
         became = leading and not self.is_leader
@@ -51,6 +58,10 @@ class Leader:
         if became and self._on_elected is not None:
             self._on_elected()
         return leading
+
+    def healthy_for(self) -> float:
+        """Seconds this node has reached the database at every election since its last failure."""
+        return 0.0 if self._healthy_since is None else time.monotonic() - self._healthy_since
 
     async def start(self) -> None:
         """Run a first election, then keep renewing in the background."""

@@ -133,7 +133,14 @@ class Node:
         if config.pruner:
             self._loops.append(build_pruner(self._engine, **config.pruner, when=leading))
         if config.lifeline:
-            self._loops.append(build_lifeline(self._engine, **config.lifeline, when=leading))
+            # After an outage every node's heartbeat lapsed, live ones included: rescue only once
+            # this node has reached the database for a whole ttl again, so they have beaten since.
+            ttl = self._heartbeat.ttl
+
+            def rescuing() -> bool:
+                return self._leader is not None and self.is_leader and self._leader.healthy_for() >= ttl
+
+            self._loops.append(build_lifeline(self._engine, **config.lifeline, when=rescuing))
         for loop in self._loops:
             loop.start()
         self._cron = Cron(config.cron, self._insert, when=leading)

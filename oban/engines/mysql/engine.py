@@ -43,6 +43,7 @@ from ..kit import (
     aware_utc,
     check_channel,
     check_payloads,
+    copy_job,
     decode_json,
     encode_json,
     hub,
@@ -246,6 +247,7 @@ class MySQLEngine(EngineBase):
         self._hub_key = self._target.hub_key
         self._handlers: list[NotificationHandler] = []
         self._poller: TablePoller | None = None
+        self._unsettled: list[tuple[list[Job], datetime, list[str]]] = []  # claims of unknown outcome
         self._stats = {
             "deadlock_retries": 0,
             "lock_timeout_retries": 0,
@@ -762,7 +764,41 @@ class MySQLEngine(EngineBase):
             log.warning("a claim's COMMIT lost its connection; it %s", "committed" if ours else "did not commit")
             return (True, claimed(list(pending))) if ours else (False, [])
 
-        return await self._run(claim, settle=settle)
+        recovered = await self._settle_earlier_claims(attempted_by)
+        try:
+            return [*recovered, *await self._run(claim, settle=settle)]
+        except Exception as error:
+            if not (_is_connection_error(error) and pending):
+                raise
+            # Whether the claim committed could not be read back: ask again at the next claim, so
+            # jobs it may have taken are not left executing for nobody.
+            self._unsettled.append(([copy_job(job) for job in pending], attempted_at, attempted_by))
+            if recovered:
+                return recovered
+            raise
+
+    async def _settle_earlier_claims(self, attempted_by: list[str]) -> list[Job]:
+        """Jobs of this claimer's earlier claims whose COMMIT outcome was unknown, once the rows tell."""
+        found: list[Job] = []
+        for claim in [c for c in self._unsettled if c[2] == attempted_by]:
+            jobs, attempted_at, _ = claim
+            try:
+                rows = await self._settle_read(_Q["claim_outcome"], {"ids": tuple(job.id for job in jobs)})
+            except Exception:
+                continue  # still unreachable: ask again next time
+            self._unsettled.remove(claim)
+            ours = {
+                job_id for job_id, _attempt, at, by in rows
+                if at == attempted_at and decode_json(by, []) == attempted_by
+            }
+            for job in jobs:
+                if job.id in ours:
+                    job.state, job.attempt = JobState.EXECUTING, job.attempt + 1
+                    job.attempted_at, job.attempted_by = aware_utc(attempted_at), list(attempted_by)
+                    found.append(job)
+            if found:
+                log.warning("a claim whose COMMIT lost its connection had committed; recovered %d jobs", len(found))
+        return found
 
     async def _settle_read(self, sql: str, params: dict[str, Any]) -> list[_Row]:
         """Read on a fresh connection, waiting out a short outage (a few seconds) if need be."""

@@ -33,7 +33,6 @@ from ..kit import (
     PRODUCER_TTL,
     RESCUE_ERROR,
     Ack,
-    Backoff,
     EngineBase,
     Job,
     JobState,
@@ -230,6 +229,7 @@ class PostgresEngine(EngineBase):
         self._channels = channel_names(self.prefix, CHANNELS)
         self._pool: asyncpg.Pool | None = None
         self._pooled: _Pooled | None = None
+        self._unsettled: list[tuple[str, list[str], datetime]] = []  # claims whose replies were lost
         self._connecting = asyncio.Lock()
         self._listener: Listener | None = None
         self._handlers: list[NotificationHandler] = []
@@ -479,30 +479,33 @@ class PostgresEngine(EngineBase):
             return []
         pool = await self._statements()
         attempted_by = [node] if uuid is None else [node, uuid]
+        recovered = await self._settle_earlier_claims(queue)
         try:
             rows = await pool.fetch(self._q["fetch_jobs"], queue, demand, attempted_by, naive_utc(now))
         except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as error:
             # The connection died with the claim: it may have committed. The rows tell, since a
             # claim stamps them with exactly this claimer and this time; jobs it took must not be
-            # left executing for nobody.
-            rows = await self._settle_claim(queue, attempted_by, now, error)
-        return [_job_from_row(row) for row in rows]
+            # left executing for nobody. If they cannot tell yet, the next claim asks again.
+            self._unsettled.append((queue, attempted_by, naive_utc(now)))
+            rows = await self._settle_earlier_claims(queue)
+            if not rows:
+                raise error from None
+        return [_job_from_row(row) for row in [*recovered, *rows]]
 
-    async def _settle_claim(self, queue: str, attempted_by: list[str], now: datetime, error: BaseException) -> Any:
-        backoff = Backoff(0.2, 1.6)
-        while True:  # a short outage is waited out: the answer decides whether jobs are stranded
+    async def _settle_earlier_claims(self, queue: str) -> list[Any]:
+        """Jobs of claims of ``queue`` whose replies were lost, read back once the server answers."""
+        found: list[Any] = []
+        for claim in [c for c in self._unsettled if c[0] == queue]:
             try:
                 pool = await self._statements()
-                rows = await pool.fetch(self._q["claim_outcome"], queue, attempted_by, naive_utc(now))
-                break
-            except Exception:
-                if backoff.failures >= 4:
-                    raise error from None
-                await asyncio.sleep(backoff.next())
-        if not rows:
-            raise error
-        log.warning("a claim lost its connection after committing; recovered %d jobs", len(rows))
-        return rows
+                rows = await pool.fetch(self._q["claim_outcome"], *claim)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                continue  # still unreachable: ask again next time
+            self._unsettled.remove(claim)
+            if rows:
+                log.warning("a claim lost its connection after committing; recovered %d jobs", len(rows))
+            found.extend(rows)
+        return found
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         """Write every ack of the batch in one statement; returns the ids it changed."""
