@@ -3,11 +3,14 @@
     nox -s tests                          # every test, every engine, Python 3.11-3.13
     nox -s conformance                    # the conformance suite for sqlite, postgres, mysql and memory
     nox -s conformance -- postgres        # ... for one engine
+    nox -s chaos                          # every chaos test, server restarts included, default heartbeat
     nox -s lint
     nox -s bench                          # figures for every reachable engine (add -- --peers)
 """
 
 from __future__ import annotations
+
+import os
 
 import nox
 
@@ -41,6 +44,15 @@ def conformance(session: nox.Session) -> None:
                 session.run("pytest", "-q", "tests/test_conformance.py", *rest)
         else:
             session.run("pytest", "-q", "tests/test_conformance.py", "--engine", engine, *rest)
+
+
+@nox.session(python=PYTHONS[0])
+def chaos(session: nox.Session) -> None:
+    """Kill -9, killed connections, real server restarts, a full disk: slow, and it restarts the
+    local PostgreSQL and MariaDB servers. The default 5 s heartbeat unless OBAN_CHAOS_HEARTBEAT."""
+    session.install("-e", ".[dev]")
+    env = {"OBAN_CHAOS": "all", "OBAN_CHAOS_HEARTBEAT": os.environ.get("OBAN_CHAOS_HEARTBEAT", "5")}
+    session.run("pytest", "-q", "-s", "tests/test_chaos.py", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHONS[0])

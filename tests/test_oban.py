@@ -545,3 +545,36 @@ def test_job_functions_declared_with_cron_insert_with_their_options():
         assert (built.queue, built.priority, built.max_attempts) == ("q", 4, 2)
     finally:
         cron_module._registered[:] = [e for e in cron_module._registered if "nightly_cleanup" not in e.name]
+
+
+class TestClusterState:
+    async def test_cluster_queues_reports_every_nodes_producers_as_their_heartbeats_said(self, oban_engine_factory):
+        a = await Oban(await oban_engine_factory(), queues={"default": 2, "mail": 3}, node="node-a", name="cs",
+                       heartbeat_interval=0.2).start()
+        b = await Oban(await oban_engine_factory(), queues={"default": 4}, node="node-b", name="cs",
+                       heartbeat_interval=0.2).start()
+        client = Oban(await oban_engine_factory(), name="cs-client")
+        client_view = Oban(client.engine, name="cs")  # the cluster's name, no queues of its own
+        try:
+            infos = await client_view.cluster_queues()
+            assert [(i.queue, i.node, i.limit, i.paused) for i in infos] == [
+                ("default", "node-a", 2, False), ("default", "node-b", 4, False), ("mail", "node-a", 3, False),
+            ]
+            assert {i.uuid for i in infos} == {i.uuid for i in [*a.check_all_queues(), *b.check_all_queues()]}
+            await a.pause_queue("default", node="node-b")
+
+            async def paused_in_the_table() -> bool:
+                return [i.paused for i in await client_view.cluster_queues("default")] == [False, True]
+
+            await wait_until(paused_in_the_table, within=5)
+            await b.stop()
+
+            async def b_gone() -> bool:
+                return {i.node for i in await client_view.cluster_queues()} == {"node-a"}
+
+            await wait_until(b_gone, within=5)
+        finally:
+            await a.stop()
+            await b.stop()
+            await client_view.stop()
+            await client.stop()
