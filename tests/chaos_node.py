@@ -1,6 +1,6 @@
 """One node for the chaos tests, in a process of its own, until SIGTERM (or SIGKILL).
 
-Usage: python -m tests.chaos_node <dsn> <node> <runs-file> <limit> <heartbeat-interval>
+Usage: python -m tests.chaos_node <dsn> <node> <runs-file> <limit> <heartbeat-interval> [rescue-after]
 
 Jobs name ``tests.workers.ChaosWork``, which logs each run's start and end to the runs file.
 While this node leads, the file ``<runs-file>.leader`` names it.
@@ -24,14 +24,14 @@ os.environ["OBAN_CHAOS_RUNS"] = str(RUNS)
 os.environ["OBAN_CHAOS_NODE"] = NODE
 
 
-async def main(dsn: str, limit: int, heartbeat: float) -> None:
+async def main(dsn: str, limit: int, heartbeat: float, rescue_after: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     engine = engine_from_dsn(dsn)
     oban = Oban(
         engine, queues={"chaos": limit}, node=NODE, name="chaos", stage_interval=0.2,
-        heartbeat_interval=heartbeat, shutdown_grace_period=5,
+        heartbeat_interval=heartbeat, shutdown_grace_period=5, lifeline={"rescue_after": rescue_after},
     )
     await oban.start()
     leader_file = Path(f"{RUNS}.leader")
@@ -47,4 +47,5 @@ async def main(dsn: str, limit: int, heartbeat: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[4]), float(sys.argv[5])))
+    rescue_after = float(sys.argv[6]) if len(sys.argv) > 6 else 3600.0
+    asyncio.run(main(sys.argv[1], int(sys.argv[4]), float(sys.argv[5]), rescue_after))

@@ -54,8 +54,11 @@ class Runs:
 class Cluster:
     """Node processes (``tests.chaos_node``) on one database, logging runs to one file."""
 
-    def __init__(self, dsn: str, tmp_path: Path, *, limit: int = 10, heartbeat: float = HEARTBEAT) -> None:
+    def __init__(
+        self, dsn: str, tmp_path: Path, *, limit: int = 10, heartbeat: float = HEARTBEAT, rescue_after: float = 3600
+    ) -> None:
         self.dsn = dsn
+        self.rescue_after = rescue_after
         self.runs_file = tmp_path / "runs.log"
         self.limit = limit
         self.heartbeat = heartbeat
@@ -64,7 +67,7 @@ class Cluster:
     async def start(self, name: str) -> None:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.chaos_node", self.dsn, name, str(self.runs_file), str(self.limit),
-            str(self.heartbeat), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+            str(self.heartbeat), str(self.rescue_after), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 60)
@@ -399,3 +402,22 @@ async def test_restarting_the_server_while_nodes_drain_and_a_producer_inserts_lo
     assert sorted(runs.ends) == sorted(job.id for job in inserted)
     assert all(len(ends) == 1 for ends in runs.ends.values()), "a job completed twice"
     assert all(len(starts) == 1 for starts in runs.starts.values()), "a job ran twice"
+
+
+@slow
+async def test_a_job_running_three_times_longer_than_rescue_after_on_a_live_node_runs_once(
+    oban_engine_factory, engine_name, tmp_path
+):
+    engine = await oban_engine_factory()
+    [job] = await engine.insert_jobs(_chaos_jobs(1, sleep=15))
+    cluster = Cluster(oban_engine_factory.dsn, tmp_path, rescue_after=5)
+    try:
+        for name in ("node-1", "node-2", "node-3"):
+            await cluster.start(name)
+        await _until(lambda: _all_completed(engine, 1), 60, "the long job completing")
+    finally:
+        await cluster.stop()
+    runs = cluster.runs()
+    print(f"\n{engine_name}: a 15 s job with rescue_after=5 started {len(runs.starts[job.id])} time(s)")
+    assert len(runs.starts[job.id]) == 1 and len(runs.ends[job.id]) == 1
+    assert (await engine.get_job(job.id)).errors == []
