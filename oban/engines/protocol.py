@@ -196,6 +196,13 @@ class Management(Protocol):
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first, at most ``limit``."""
 
+    async def count_jobs(self) -> dict[tuple[str, JobState], int]:
+        """How many jobs each queue holds in each state: ``{(queue, state): count}``, counts > 0 only.
+
+        What dashboards and metrics read (``oban queues``, the Prometheus gauges); it may scan
+        the table, so callers poll it every few seconds at most.
+        """
+
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
         """Cancel the incomplete jobs among ``ids`` (``cancelled_at = now``).
 

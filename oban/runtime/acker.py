@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import deque
 
+from .. import telemetry
 from ..backoff import Backoff
 from ..engines.protocol import Ack, Engine
 
@@ -50,7 +51,9 @@ class Acker:
             while self._pending:
                 batch = [self._pending.popleft() for _ in range(min(self._batch_size, len(self._pending)))]
                 try:
-                    await self._engine.ack_jobs(batch)
+                    with telemetry.span("oban.producer.ack", {"count": len(batch)}) as span:
+                        acked = await self._engine.ack_jobs(batch)
+                        span.add({"acked_count": len(acked)})
                     backoff.reset()
                 except Exception as error:
                     self._pending.extendleft(reversed(batch))

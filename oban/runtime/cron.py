@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
+from .. import telemetry
 from .._tasks import cancel_and_wait
 from .._time import utcnow
 from ..cron import CronEntry
@@ -38,10 +39,14 @@ class Cron:
 
     async def evaluate(self, at: datetime) -> list[Job]:
         """Insert the jobs of every entry due in the minute of ``at``; return what was stored."""
-        due = [entry.build_job(at) for entry in self.entries if entry.is_due(at)]
-        if not due:
-            return []
-        return await self._insert(due)
+        with telemetry.span("oban.scheduler.evaluate", {"cron_at": at}) as span:
+            due = [entry.build_job(at) for entry in self.entries if entry.is_due(at)]
+            inserted = await self._insert(due) if due else []
+            span.add({
+                "enqueued_count": sum(1 for job in inserted if not job.conflict),
+                "jobs": [job for job in inserted if not job.conflict],
+            })
+        return inserted
 
     def start(self) -> None:
         """Begin evaluating at each minute boundary."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 import traceback
 from concurrent.futures import Executor
 from datetime import timedelta
 from typing import Any
 
+from .. import telemetry
 from .._time import to_iso, utcnow
 from .._workers import backoff_for, resolve_worker, timeout_for
 from ..engines.protocol import Ack
@@ -49,6 +51,11 @@ async def execute(job: Job, threads: Executor | None = None) -> Ack:
     Worker exceptions, unknown workers and timeouts become failures (retry or discard) recorded
     in ``errors``. Only ``asyncio.CancelledError`` (shutdown) escapes, leaving the job for rescue.
     """
+    watched = _watched()
+    started = 0
+    if watched:
+        started = time.monotonic_ns()
+        telemetry.execute("oban.job.start", {**_job_metadata(job), "system_time": started, "monotonic_time": started})
     instance: Any = None
     try:
         instance = resolve_worker(job.worker)()
@@ -67,8 +74,57 @@ async def execute(job: Job, threads: Executor | None = None) -> Ack:
     except asyncio.CancelledError:
         raise
     except BaseException as error:
-        return failure_ack(job, instance, error)
-    return outcome_ack(job, result)
+        ack = failure_ack(job, instance, error)
+        if watched:
+            report_stopped(job, ack, started, error)
+        return ack
+    ack = outcome_ack(job, result)
+    if watched:
+        report_stopped(job, ack, started)
+    return ack
+
+
+def _watched() -> bool:
+    return telemetry.attached("oban.job.start") or telemetry.attached("oban.job.stop") or telemetry.attached(
+        "oban.job.exception"
+    )
+
+
+def _job_metadata(job: Job) -> dict[str, Any]:
+    return {"job": job, "id": job.id, "queue": job.queue, "worker": job.worker, "attempt": job.attempt}
+
+
+def _queue_time(job: Job) -> int:
+    """Nanoseconds from when the job was due to when it was claimed."""
+    if job.attempted_at is None or job.scheduled_at is None:
+        return 0
+    return max(0, int((job.attempted_at - job.scheduled_at).total_seconds() * 1_000_000_000))
+
+
+def report_stopped(job: Job, ack: Ack, started: int, error: BaseException | None = None) -> None:
+    """Emit ``oban.job.stop`` (completed, cancelled, snoozed) or ``oban.job.exception``.
+
+    Both carry the job, ``state`` (what the ack writes), ``duration`` and ``queue_time`` in
+    nanoseconds; exception adds ``error`` (the exception), ``error_type``, ``error_message`` and
+    ``traceback``.
+    """
+    ended = time.monotonic_ns()
+    metadata = {
+        **_job_metadata(job), "state": ack.state.value, "duration": ended - started, "queue_time": _queue_time(job),
+        "system_time": ended, "monotonic_time": ended,
+    }
+    if ack.state is JobState.CANCELLED and ack.error is not None:
+        metadata["reason"] = ack.error["error"].removeprefix("cancelled: ")
+    if ack.scheduled_at is not None:
+        metadata["scheduled_at"] = ack.scheduled_at
+    if error is None:
+        telemetry.execute("oban.job.stop", metadata)
+        return
+    metadata.update(
+        error=error, error_type=type(error).__name__, error_message=str(error),
+        traceback=ack.error["error"] if ack.error else format_error(error),
+    )
+    telemetry.execute("oban.job.exception", metadata)
 
 
 def outcome_ack(job: Job, result: Any) -> Ack:
@@ -94,7 +150,9 @@ def failure_ack(job: Job, instance: Any, error: BaseException) -> Ack:
     now = utcnow()
     assert job.id is not None
     entry = {"at": to_iso(now), "attempt": job.attempt, "error": format_error(error)}
-    log.warning("job %s (%s) attempt %s failed: %r", job.id, job.worker, job.attempt, error)
+    if not telemetry.attached("oban.job.exception"):
+        # Until a handler (oban.telemetry.logger, say) takes over failures, they are logged here.
+        log.warning("job %s (%s) attempt %s failed: %r", job.id, job.worker, job.attempt, error)
     if job.attempt >= job.max_attempts:
         return Ack(job.id, job.attempt, JobState.DISCARDED, now, error=entry)
     try:

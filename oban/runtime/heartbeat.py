@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
+from .. import telemetry
 from .._time import utcnow
 from ..engines.protocol import Engine
 from ._periodic import Periodic
@@ -39,7 +40,9 @@ class Heartbeat:
         chosen = self._producers() if producers is None else producers
         records = [producer.record(now, self.ttl) for producer in chosen]
         if records:
-            await self._engine.record_producers(records)
+            with telemetry.span("oban.refresher.refresh", {"interval": self.interval}) as span:
+                await self._engine.record_producers(records)
+                span.add({"refreshed_count": len(records), "queues": [record.queue for record in records]})
 
     async def retire(self, producers: Iterable[Producer]) -> None:
         """Mark stopped producers' rows stale, so jobs they left executing are rescued at once."""

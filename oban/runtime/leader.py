@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from .. import telemetry
 from .._time import utcnow
 from ..engines.protocol import Engine
 from ._periodic import Periodic
@@ -42,7 +43,14 @@ class Leader:
     async def elect(self) -> bool:
         """Try to take or renew the lease now; returns whether this node leads."""
         try:
-            leading = await self._engine.elect_leader(self.name, self.node, self.ttl, utcnow())
+            metadata = {"name": self.name, "node": self.node, "leader": self.is_leader}
+            with telemetry.span("oban.leader.election", metadata) as span:
+                try:
+                    leading = await self._engine.elect_leader(self.name, self.node, self.ttl, utcnow())
+                except Exception:
+                    span.add({"leader": False})
+                    raise
+                span.add({"leader": leading, "was_leader": self.is_leader})
         except Exception:
             if self.is_leader:
                 log.warning("lost leadership of %s: the election failed", self.name)

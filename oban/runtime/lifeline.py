@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from .. import telemetry
 from .._time import utcnow
 from ..engines.protocol import Engine
 from ._periodic import Periodic
@@ -31,7 +32,9 @@ def lifeline(engine: Engine, *, interval: float, rescue_after: float, when: Call
 
     async def rescue() -> None:
         now = utcnow()
-        rescued, discarded = await engine.rescue_jobs(now, now - timedelta(seconds=rescue_after))
+        with telemetry.span("oban.lifeline.rescue", {"rescue_after": rescue_after}) as span:
+            rescued, discarded = await engine.rescue_jobs(now, now - timedelta(seconds=rescue_after))
+            span.add({"rescued_count": rescued, "discarded_count": discarded})
         if rescued or discarded:
             log.warning("lifeline rescued %d orphaned jobs and discarded %d", rescued, discarded)
 

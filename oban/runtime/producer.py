@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from .. import telemetry
 from .._time import utcnow
 from ..backoff import Backoff
 from ..engines.protocol import Ack, Engine, ProducerRecord
@@ -101,6 +103,10 @@ class Producer:
         if self._loop_task is None:
             self._loop_task = asyncio.create_task(self._loop(), name=f"oban-producer-{self.queue}")
             self.wake()
+            telemetry.execute("oban.queue.start", self._event_metadata())
+
+    def _event_metadata(self) -> dict[str, Any]:
+        return {"queue": self.queue, "limit": self.limit, "paused": self.paused, "node": self.node, "uuid": self.uuid}
 
     def wake(self) -> None:
         """Look for jobs now (new jobs were inserted, or a slot freed)."""
@@ -153,6 +159,7 @@ class Producer:
         """
         self._stopping = True
         self._wake.set()
+        stopping_at = time.monotonic_ns()
         if self._loop_task is not None:
             await self._loop_task
             self._loop_task = None
@@ -165,6 +172,11 @@ class Producer:
             self._running[job.id][1].cancel()  # type: ignore[index]
         if stragglers:
             await asyncio.wait([task for _, task in self._running.values()], timeout=1.0)
+            telemetry.execute("oban.queue.shutdown", {
+                "queue": self.queue, "node": self.node, "elapsed": time.monotonic_ns() - stopping_at,
+                "orphaned": [job.id for job in stragglers],
+            })
+        telemetry.execute("oban.queue.stop", {**self._event_metadata(), "orphaned": [job.id for job in stragglers]})
         return stragglers
 
     # -- work ----------------------------------------------------------------------------------
@@ -200,7 +212,10 @@ class Producer:
         # it again (wake), so its jobs are looked for at once instead of at the next poll.
         self._more = False
         try:
-            jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow(), self.uuid)
+            metadata = {"queue": self.queue, "node": self.node, "demand": demand}
+            with telemetry.span("oban.producer.get", metadata) as span:
+                jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow(), self.uuid)
+                span.add({"count": len(jobs)})
         except BaseException:
             self._more = True
             raise

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from .. import telemetry
 from .._time import utcnow
 from ..engines.protocol import Engine
 from ._periodic import Periodic
@@ -20,7 +21,9 @@ def pruner(engine: Engine, *, max_age: float, interval: float, limit: int, when:
     discarded jobs that finished more than ``max_age`` s ago."""
 
     async def prune() -> None:
-        pruned = await engine.prune_jobs(utcnow() - timedelta(seconds=max_age), limit)
+        with telemetry.span("oban.pruner.prune", {"max_age": max_age, "limit": limit}) as span:
+            pruned = await engine.prune_jobs(utcnow() - timedelta(seconds=max_age), limit)
+            span.add({"pruned_count": pruned})
         if pruned:
             log.debug("pruned %d jobs", pruned)
 

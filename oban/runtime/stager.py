@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import telemetry
 from .._time import utcnow
 from ..engines.protocol import Engine
 from ._periodic import Periodic
@@ -13,7 +14,9 @@ def stager(engine: Engine, *, interval: float, limit: int, when: Callable[[], bo
     """Every ``interval`` s while ``when()``: stage up to ``limit`` due jobs, notify their queues."""
 
     async def stage() -> None:
-        queues = await engine.stage_jobs(utcnow(), limit)
+        with telemetry.span("oban.stager.stage", {"limit": limit}) as span:
+            queues = await engine.stage_jobs(utcnow(), limit)
+            span.add({"available_queues": queues})
         if queues:
             await engine.notify("insert", [{"queue": queue} for queue in queues])
 

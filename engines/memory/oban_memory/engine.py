@@ -334,6 +334,14 @@ class MemoryEngine(EngineBase):
             rows.sort(key=lambda row: row["id"], reverse=True)
             return [_load(row) for row in rows[: max(0, int(limit))]]
 
+    async def count_jobs(self) -> dict[tuple[str, JobState], int]:
+        counts: dict[tuple[str, JobState], int] = {}
+        with self._db.lock:
+            for row in self._ready().jobs.values():
+                key = (row["queue"], row["state"])
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
         count, executing = 0, []
         with self._db.lock:

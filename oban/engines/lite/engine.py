@@ -460,6 +460,14 @@ class LiteEngine(EngineBase):
 
         return await self._run(select)
 
+    async def count_jobs(self) -> dict[tuple[str, JobState], int]:
+        """How many jobs each queue holds in each state."""
+
+        def select(db: sqlite3.Connection) -> dict[tuple[str, JobState], int]:
+            return {(row[0], JobState(row[1])): int(row[2]) for row in db.execute(_Q["count_jobs"]).fetchall()}
+
+        return await self._run(select)
+
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
         params = {"ids": _ids_json(ids), "now": to_iso(now)}
 

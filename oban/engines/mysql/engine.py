@@ -896,6 +896,15 @@ class MySQLEngine(EngineBase):
 
         return await self._run(select, transaction=False)
 
+    async def count_jobs(self) -> dict[tuple[str, JobState], int]:
+        """How many jobs each queue holds in each state."""
+
+        async def select(cursor: Any) -> dict[tuple[str, JobState], int]:
+            await cursor.execute(_Q["count_jobs"])
+            return {(row[0], JobState(row[1])): int(row[2]) for row in await cursor.fetchall()}
+
+        return await self._run(select, transaction=False)
+
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
         """Cancel the incomplete jobs among ``ids``; return (count, ids that were executing)."""
         wanted = _ids(ids)

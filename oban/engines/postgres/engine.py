@@ -542,6 +542,12 @@ class PostgresEngine(EngineBase):
         rows = await pool.fetch(self._q["list_jobs"], queue, worker, wanted, int(limit))
         return [_job_from_row(row) for row in rows]
 
+    async def count_jobs(self) -> dict[tuple[str, JobState], int]:
+        """How many jobs each queue holds in each state."""
+        pool = await self._statements()
+        rows = await pool.fetch(self._q["count_jobs"])
+        return {(row["queue"], JobState(row["state"])): int(row["n"]) for row in rows}
+
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:
         """Cancel incomplete jobs among ``ids``; return (count, ids that were executing)."""
         if not ids:

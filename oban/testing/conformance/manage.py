@@ -54,6 +54,17 @@ class TestGetAndList:
         listed.args["new"] = True
         assert (await oban_engine.get_job(job.id)).args == {"list": [1]}
 
+    async def test_count_jobs_counts_each_queue_in_each_state(self, oban_engine):
+        assert await oban_engine.count_jobs() == {}
+        await _one_in_each_state(oban_engine)
+        await insert_many(oban_engine, 2, queue="executing")
+        assert await oban_engine.count_jobs() == {
+            ("executing", JobState.EXECUTING): 1, ("executing", JobState.AVAILABLE): 2,
+            ("retryable", JobState.RETRYABLE): 1, ("completed", JobState.COMPLETED): 1,
+            ("discarded", JobState.DISCARDED): 1, ("default", JobState.AVAILABLE): 1,
+            ("default", JobState.SCHEDULED): 1, ("default", JobState.CANCELLED): 1,
+        }
+
     async def test_list_jobs_takes_several_states_and_keeps_newest_first(self, oban_engine):
         jobs = await _one_in_each_state(oban_engine)
         found = await oban_engine.list_jobs(states=[JobState.AVAILABLE, JobState.COMPLETED, JobState.CANCELLED])
