@@ -4,6 +4,7 @@ Jobs are rows in ``oban_jobs``, kept after they run for inspection. The same cor
 SQLite (``LiteEngine``), PostgreSQL (``PostgresEngine``) and MySQL/MariaDB (``MySQLEngine``).
 """
 
+from . import telemetry
 from .backoff import default_backoff
 from .errors import (
     DatabaseError,
@@ -42,5 +43,6 @@ __all__ = [
     "__version__",
     "default_backoff",
     "job",
+    "telemetry",
     "worker",
 ]

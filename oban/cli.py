@@ -1,4 +1,4 @@
-"""The ``oban`` command: install or migrate the schema, run a node, print the version."""
+"""The ``oban`` command: install or migrate the schema, run a node, see and manage jobs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, cli_manage, telemetry
 from .engines.kit import dsn_secrets, scrub
 from .engines.protocol import Engine
 from .engines.registry import engine_from_dsn
@@ -126,6 +126,39 @@ async def _start(args: argparse.Namespace) -> None:
         await oban.stop()
 
 
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+
+
+def _configure_logging(args: argparse.Namespace, secrets: list[str]) -> None:
+    """Root logging for the command: ``oban start`` logs every job through telemetry."""
+    level = getattr(logging, str(getattr(args, "log_level", "info")).upper())
+    json_lines = getattr(args, "log_format", "text") == "json"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if json_lines:
+            handler.setFormatter(telemetry.logger.JsonFormatter())
+        handler.addFilter(_Scrub(secrets))
+    if args.command == "start":
+        telemetry.logger.attach(format="json" if json_lines else "text")
+
+
+async def _manage(args: argparse.Namespace) -> str:
+    engine = _build_engine(args.dsn)
+    try:
+        with _Step("connecting", engine):
+            await engine.connect()
+        try:
+            return await cli_manage.run(args, engine)
+        except LookupError as error:
+            raise CLIError(str(error.args[0]), status=1) from None
+        except (ValueError, ObanError) as error:
+            if isinstance(error, ValueError) and not isinstance(error, ObanError):
+                raise CLIError(str(error)) from None
+            raise CLIError(f"{args.command} failed: {error}", status=1) from None
+    finally:
+        await engine.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``oban``."""
     parser = argparse.ArgumentParser(prog="oban", description="Background jobs in your SQL database.")
@@ -147,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--node", default=None, help="node name (default: host.pid)")
     start.add_argument("--name", default="oban", help="instance name (default: oban)")
     start.add_argument("--grace", type=float, default=15.0, help="shutdown grace period in seconds (default 15)")
+    start.add_argument("--log-level", default="info", choices=LOG_LEVELS,
+                       help="least severe lines written (default info: every job's start and end)")
+    start.add_argument("--log-format", default="text", choices=["text", "json"],
+                       help="text lines for people (default) or one JSON object per line")
+    cli_manage.add_commands(commands, dsn_help)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -172,9 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     secrets = dsn_secrets(getattr(args, "dsn", None) or os.environ.get("OBAN_DSN") or "")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_Scrub(secrets))
+    _configure_logging(args, secrets)
 
     def fail(text: str, status: int) -> int:
         print(scrub(f"oban: {text}", secrets), file=sys.stderr)
@@ -185,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"oban {__version__}")
         elif args.command == "start":
             asyncio.run(_start(args))
+        elif args.command in ("jobs", "queues", "nodes"):
+            print(scrub(asyncio.run(_manage(args)), secrets))
         else:
             print(scrub(asyncio.run(_schema(args.command, args.dsn, getattr(args, "version", None))), secrets))
     except CLIError as error:

@@ -278,6 +278,11 @@ class Oban:
             states = [JobState(state)] if isinstance(state, str) else [JobState(s) for s in state]
         return await self.engine.list_jobs(queue=queue, worker=worker, states=states, limit=limit)
 
+    async def count_jobs(self) -> dict[tuple[str, JobState], int]:
+        """How many jobs each queue holds in each state: ``{(queue, state): count}``."""
+        await self._ensure_ready()
+        return await self.engine.count_jobs()
+
     async def cancel_job(self, job: JobRef) -> int:
         """Cancel one job; an executing job is marked at once and told via ``job.cancelled()``."""
         return await self.cancel_many_jobs([job])

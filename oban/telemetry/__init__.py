@@ -31,7 +31,9 @@ EVENTS = sorted(
 )
 """Every event oban emits. Attaching to a name never emitted fails silently: check against this."""
 
+from . import logger  # noqa: E402  (after EVENTS, which it reads)
+
 __all__ = [
     "EVENTS", "JOB_EVENTS", "QUEUE_EVENTS", "SPANS", "Collector", "Handler", "Metadata",
-    "attach", "attached", "detach", "execute", "handlers", "span",
+    "attach", "attached", "detach", "execute", "handlers", "logger", "span",
 ]
