@@ -99,8 +99,7 @@ async def bench_drain(name: str, tmp: Path, limit: int) -> None:
         started = time.perf_counter()
         await oban.start()
         await _finished.wait()
-        assert oban._acker is not None
-        await oban._acker.drain()
+        await oban._node._acker.drain()  # type: ignore[union-attr]
         elapsed = time.perf_counter() - started
         completed = len(await engine.list_jobs(states=["completed"], limit=JOBS + 1))  # type: ignore[list-item]
         await oban.stop()

@@ -15,8 +15,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 Handler = Callable[[str, dict[str, Any]], None]
@@ -113,31 +112,59 @@ def execute(name: str, metadata: Metadata) -> None:
             detach(handler_id)
 
 
-@contextmanager
-def span(prefix: str, start_metadata: Metadata) -> Iterator[Collector]:
+class _NullCollector(Collector):
+    """What an unwatched span hands out: ``add`` keeps nothing."""
+
+    __slots__ = ()
+
+    def add(self, metadata: dict[str, Any]) -> None:
+        return None
+
+
+_NULL_COLLECTOR = _NullCollector()
+
+
+class _Span:
+    __slots__ = ("_collector", "_metadata", "_prefix", "_started")
+
+    def __init__(self, prefix: str, metadata: Metadata) -> None:
+        self._prefix = prefix
+        self._metadata = metadata
+        self._started = 0
+        self._collector: Collector = _NULL_COLLECTOR
+
+    def __enter__(self) -> Collector:
+        if self._prefix not in _watched_spans:
+            return _NULL_COLLECTOR
+        self._started = time.monotonic_ns()
+        self._collector = Collector()
+        execute(f"{self._prefix}.start", {"system_time": self._started, **self._metadata})
+        return self._collector
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+        if self._collector is _NULL_COLLECTOR:
+            return
+        ended = time.monotonic_ns()
+        metadata = {
+            "system_time": ended, "duration": ended - self._started, **self._metadata, **self._collector.get_all(),
+        }
+        if error is None:
+            execute(f"{self._prefix}.stop", metadata)
+        elif isinstance(error, Exception):
+            metadata.update(
+                error_type=type(error).__name__, error_message=str(error),
+                traceback="".join(traceback.format_exception(kind, error, _tb)),  # type: ignore[arg-type]
+            )
+            execute(f"{self._prefix}.exception", metadata)
+
+
+def span(prefix: str, start_metadata: Metadata) -> _Span:
     """Emit ``prefix.start`` now, then ``prefix.stop`` or ``prefix.exception`` when the block ends.
 
+    Use as ``with span("myapp.report", {"id": 1}) as collector: ...; collector.add({...})``.
     Every event carries ``start_metadata`` and ``system_time`` (``time.monotonic_ns()``, as in
     oban-py); stop and exception add ``duration`` in nanoseconds and whatever the block added to
     the yielded ``Collector``; exception adds ``error_type``, ``error_message`` and ``traceback``,
-    and the exception propagates.
+    and the exception propagates. A span nobody listens to costs next to nothing.
     """
-    if prefix not in _watched_spans:
-        yield Collector()
-        return
-    started = time.monotonic_ns()
-    execute(f"{prefix}.start", {"system_time": started, **start_metadata})
-    collector = Collector()
-    try:
-        yield collector
-    except Exception as error:
-        ended = time.monotonic_ns()
-        execute(f"{prefix}.exception", {
-            "system_time": ended, "duration": ended - started, **start_metadata, **collector.get_all(),
-            "error_type": type(error).__name__, "error_message": str(error), "traceback": traceback.format_exc(),
-        })
-        raise
-    ended = time.monotonic_ns()
-    execute(f"{prefix}.stop", {
-        "system_time": ended, "duration": ended - started, **start_metadata, **collector.get_all(),
-    })
+    return _Span(prefix, start_metadata)
