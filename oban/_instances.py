@@ -14,9 +14,18 @@ def register(name: str, instance: Any) -> None:
     _by_name[name] = instance
 
 
-def get(name: str = "oban") -> Any:
-    """The instance registered under ``name``; ``InstanceNotFoundError`` naming it otherwise."""
+DEFAULT_NAME = "oban"
+"""The default instance name. oban-py's and Oban's default, ``"Oban"``, finds it too."""
+
+
+def get(name: str = DEFAULT_NAME) -> Any:
+    """The instance registered under ``name``; ``InstanceNotFoundError`` naming it otherwise.
+
+    ``"Oban"`` (oban-py's default name) finds the ``"oban"`` instance when none is named so.
+    """
     try:
         return _by_name[name]
     except KeyError:
+        if name == "Oban" and DEFAULT_NAME in _by_name:
+            return _by_name[DEFAULT_NAME]
         raise InstanceNotFoundError(f"no Oban instance named {name!r}; create Oban(name={name!r}, ...) first") from None

@@ -27,9 +27,13 @@ class WorkerNotFoundError(ObanError):
     """A job's ``worker`` string does not resolve to an importable worker."""
 
 
-class JobTimeoutError(ObanError):
-    """A job ran past the timeout its worker allows."""
+class JobTimeoutError(ObanError, TimeoutError):
+    """A job ran past the timeout its worker allows (a ``TimeoutError``, as in oban-py)."""
 
 
-class InstanceNotFoundError(ObanError):
-    """No ``Oban`` instance is registered under the requested name."""
+class InstanceNotFoundError(ObanError, RuntimeError):
+    """No ``Oban`` instance is registered under the requested name (a ``RuntimeError``, as in oban-py)."""
+
+
+WorkerResolutionError = WorkerNotFoundError
+"""oban-py's name for :class:`WorkerNotFoundError`."""

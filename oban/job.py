@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from . import _json
+from ._etf import decode_recorded
 from ._time import as_utc, to_seconds, utcnow
 
 
@@ -281,8 +282,16 @@ class Job:
 
     @property
     def recorded(self) -> Any:
-        """The value a worker returned in a ``Record``, or ``None``."""
-        return self.meta.get("return") if self.meta.get("recorded") else None
+        """The value a worker returned in a ``Record`` (by any implementation), or ``None``."""
+        if not self.meta.get("recorded"):
+            return None
+        stored = self.meta.get("return")
+        if not isinstance(stored, str):
+            return stored
+        try:
+            return decode_recorded(stored)
+        except ValueError:
+            return stored
 
     def __str__(self) -> str:
         short = self.worker.rsplit(".", 1)[-1]

@@ -135,13 +135,13 @@ def outcome_ack(job: Job, result: Any) -> Ack:
         snoozed = int(job.meta.get("snoozed", 0) or 0) + 1
         return Ack(
             job.id, job.attempt, JobState.SCHEDULED, now,
-            scheduled_at=now + timedelta(seconds=result.seconds), meta={"snoozed": snoozed},
+            scheduled_at=now + timedelta(seconds=result.seconds), meta={**(result.meta or {}), "snoozed": snoozed},
         )
     if isinstance(result, Cancel):
         error = {"at": to_iso(now), "attempt": job.attempt, "error": _storable(f"cancelled: {result.reason}")}
         return Ack(job.id, job.attempt, JobState.CANCELLED, now, error=error)
     if isinstance(result, Record):
-        return Ack(job.id, job.attempt, JobState.COMPLETED, now, meta={"recorded": True, "return": result.value})
+        return Ack(job.id, job.attempt, JobState.COMPLETED, now, meta={"recorded": True, "return": result.encoded})
     return Ack(job.id, job.attempt, JobState.COMPLETED, now)
 
 
