@@ -14,12 +14,14 @@ from .errors import (
     SchemaError,
     UnknownEngineError,
     WorkerNotFoundError,
+    WorkerResolutionError,
 )
 from .job import FINAL_STATES, Job, JobState, UniqueOptions
 from .oban import Oban
 from .results import Cancel, Record, Snooze
+from .runtime.executor import current_job
 from .runtime.producer import QueueInfo
-from .worker import job, worker
+from .worker import Worker, job, worker
 
 __version__ = "0.1.0"
 
@@ -39,8 +41,11 @@ __all__ = [
     "Snooze",
     "UniqueOptions",
     "UnknownEngineError",
+    "Worker",
     "WorkerNotFoundError",
+    "WorkerResolutionError",
     "__version__",
+    "current_job",
     "default_backoff",
     "job",
     "telemetry",

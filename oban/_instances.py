@@ -6,26 +6,26 @@ from typing import Any
 
 from .errors import InstanceNotFoundError
 
+DEFAULT_NAME = "oban"
+"""The default instance name. oban-py's and Oban's default, ``"Oban"``, is the same name here:
+``Oban(name="Oban")`` and ``Oban(name="oban")`` register in one slot, and either name finds it."""
+
 _by_name: dict[str, Any] = {}
+
+
+def _key(name: str) -> str:
+    return DEFAULT_NAME if name == "Oban" else name
 
 
 def register(name: str, instance: Any) -> None:
     """Make ``instance`` the one ``get(name)`` returns (the newest registration wins)."""
-    _by_name[name] = instance
-
-
-DEFAULT_NAME = "oban"
-"""The default instance name. oban-py's and Oban's default, ``"Oban"``, finds it too."""
+    _by_name[_key(name)] = instance
 
 
 def get(name: str = DEFAULT_NAME) -> Any:
-    """The instance registered under ``name``; ``InstanceNotFoundError`` naming it otherwise.
-
-    ``"Oban"`` (oban-py's default name) finds the ``"oban"`` instance when none is named so.
-    """
+    """The instance registered under ``name``; ``InstanceNotFoundError`` (a ``RuntimeError``)
+    naming it otherwise."""
     try:
-        return _by_name[name]
+        return _by_name[_key(name)]
     except KeyError:
-        if name == "Oban" and DEFAULT_NAME in _by_name:
-            return _by_name[DEFAULT_NAME]
         raise InstanceNotFoundError(f"no Oban instance named {name!r}; create Oban(name={name!r}, ...) first") from None

@@ -28,6 +28,11 @@ def show(value: Any) -> str:
     return _shown.repr(value)
 
 
+class NotEncodableError(ValueError, TypeError):
+    """A value JSON cannot encode: a ``ValueError`` naming the field, and a ``TypeError`` too
+    (what ``json.dumps`` raises, and so what oban-py's helpers raise)."""
+
+
 def encode(value: Any, field: str) -> str:
     """Encode ``value`` as JSON text or raise ``ValueError`` naming ``field`` and the value."""
     return encode_bytes(value, field).decode()
@@ -38,7 +43,7 @@ def encode_bytes(value: Any, field: str) -> bytes:
     try:
         data = orjson.dumps(value)
     except TypeError as error:  # orjson.JSONEncodeError
-        raise ValueError(f"{field} is not JSON-encodable ({error}): {show(value)}") from None
+        raise NotEncodableError(f"{field} is not JSON-encodable ({error}): {show(value)}") from None
     # NaN and infinities come out as null and NUL as \u0000: look closer only when either shows.
     if b"null" in data or b"\\u0000" in data:
         _refuse_lossy(value, field, field)

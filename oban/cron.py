@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from ._workers import worker_name
-from .job import Job
+from .job import Job, job_fields
 
 _ENTRY_OPTIONS = frozenset({"args", "queue", "priority", "max_attempts", "tags", "meta", "name", "timezone"})
 
@@ -65,7 +65,7 @@ class CronEntry:
                 "period": None, "states": "all", "fields": ["worker", "queue", "meta"],
                 "keys": ["cron_name", "cron_at"],
             },
-            **options,
+            **job_fields(options),
         )
 
 
@@ -77,7 +77,7 @@ def _cron_options(options: Mapping[str, Any]) -> dict[str, Any]:
     schedule."""
     return {
         key: value for key, value in options.items()
-        if key not in ("unique", "replace", "scheduled_at", "schedule_in")
+        if key not in ("unique", "replace", "scheduled_at", "schedule_in", "scheduled_in")
     }
 
 

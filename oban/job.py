@@ -131,12 +131,15 @@ MAX_INT32 = 2**31 - 1
 
 
 def _normalize_tags(tags: Iterable[Any]) -> list[str]:
-    if isinstance(tags, str) or not isinstance(tags, Iterable):
+    """Tags as stored: each converted with ``str()`` (as oban-py does), stripped, lower-cased;
+    blanks and falsy values dropped, duplicates merged, sorted."""
+    if isinstance(tags, str | bytes) or not isinstance(tags, Iterable):
         raise ValueError(f"tags must be a list of strings, got {_json.show(tags)}")
     cleaned = set()
     for tag in tags:
-        if not isinstance(tag, str):
-            raise ValueError(f"tags must be a list of strings, got element {_json.show(tag)}")
+        if not tag:
+            continue
+        tag = str(tag)
         if "\x00" in tag:
             raise ValueError(f"tags must not contain NUL characters (\\u0000), got {tag!r}")
         tag = tag.strip().lower()
@@ -177,9 +180,12 @@ class Job:
     conflict: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     schedule_in: InitVar[float | timedelta | None] = None
+    scheduled_in: InitVar[float | timedelta | None] = None
     _cancelled: bool = field(default=False, repr=False)
 
-    def __post_init__(self, schedule_in: float | timedelta | None) -> None:
+    def __post_init__(self, schedule_in: float | timedelta | None, scheduled_in: float | timedelta | None) -> None:
+        if schedule_in is None:
+            schedule_in = scheduled_in  # oban-py's name for it
         if schedule_in is not None:
             self.scheduled_at = utcnow() + timedelta(seconds=to_seconds(schedule_in, "schedule_in"))
         self.unique = UniqueOptions.parse(self.unique)
@@ -244,26 +250,29 @@ class Job:
         return self._cancelled
 
     def update(self, changes: Mapping[str, Any]) -> Job:
-        """A copy of this job with ``changes`` applied and validated.
+        """Apply ``changes`` to this job in place, validated, and return it (for chaining).
 
-        Only :data:`UPDATABLE_FIELDS` (and ``schedule_in``) may change; anything else raises
-        ``ValueError`` naming the field.
+        Only :data:`UPDATABLE_FIELDS` (and ``schedule_in``/``scheduled_in``, seconds or a
+        ``timedelta`` from now) may change; anything else, or a value the rules forbid, raises
+        ``ValueError`` naming the field, and then the job is left as it was.
         """
         if not isinstance(changes, Mapping):
             raise ValueError(f"changes must be a dict of fields, got {changes!r}")
-        unknown = set(changes) - UPDATABLE_FIELDS - {"schedule_in"}
+        unknown = set(changes) - UPDATABLE_FIELDS - {"schedule_in", "scheduled_in"}
         if unknown:
             raise ValueError(f"cannot update field(s) {sorted(unknown)!r}; updatable: {sorted(UPDATABLE_FIELDS)}")
         updated = self._copy()
         for name, value in changes.items():
-            if name == "schedule_in":
-                updated.scheduled_at = utcnow() + timedelta(seconds=to_seconds(value, "schedule_in"))
+            if name in ("schedule_in", "scheduled_in"):
+                updated.scheduled_at = utcnow() + timedelta(seconds=to_seconds(value, name))
             else:
                 setattr(updated, name, value)
         updated._validate()
         if updated.scheduled_at is not None:
             updated.scheduled_at = as_utc(updated.scheduled_at)
-        return updated
+        for f in fields(Job):
+            setattr(self, f.name, getattr(updated, f.name))
+        return self
 
     def _copy(self) -> Job:
         copy = Job.__new__(Job)
@@ -296,6 +305,26 @@ class Job:
     def __str__(self) -> str:
         short = self.worker.rsplit(".", 1)[-1]
         return f"Job(id={self.id}, worker={short}, args={self.args}, queue={self.queue}, state={self.state.value})"
+
+
+def _job_options() -> frozenset[str]:
+    names = {f.name for f in fields(Job) if f.init and f.name not in ("worker", "args", "_cancelled", "conflict")}
+    return frozenset(names | {"schedule_in", "scheduled_in"})
+
+
+JOB_OPTIONS = _job_options()
+"""The options a worker, ``new`` or a cron entry may give a job: its fields, and the
+``schedule_in``/``scheduled_in`` shortcuts."""
+
+
+def job_fields(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``Job`` keyword arguments from worker options: any option that is no job field is kept in
+    ``job.extra`` (runtime-only, never stored), as oban-py keeps it."""
+    known = {key: value for key, value in options.items() if key in JOB_OPTIONS}
+    extra = {key: value for key, value in options.items() if key not in JOB_OPTIONS}
+    if extra:
+        known["extra"] = {**dict(known.get("extra") or {}), **extra}
+    return known
 
 
 def schedule_state(state: JobState, scheduled_at: datetime | None, now: datetime) -> JobState:

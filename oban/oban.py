@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from . import _engine_users, _instances
+from . import _engine_users, _instances, _json, _testing_mode
 from ._time import utcnow
 from ._workers import worker_name
 from .cron import CronEntry, parse_entry, registered_entries
@@ -17,6 +18,8 @@ from .engines.protocol import Engine
 from .engines.registry import default_engine
 from .errors import SchemaError
 from .job import Job, JobState
+from .runtime.executor import apply_ack
+from .runtime.executor import run as run_job
 from .runtime.lifeline import DEFAULTS as LIFELINE_DEFAULTS
 from .runtime.node import Node, NodeConfig
 from .runtime.producer import QueueInfo, check_limit
@@ -56,6 +59,27 @@ def _lifeline_options(value: Mapping[str, Any] | bool | None, heartbeat: float) 
     if options is not None and options["interval"] is None:
         options["interval"] = heartbeat / 2  # a stale producer's jobs wait at most half a beat more
     return options
+
+
+_inline_ids = itertools.count(1)
+
+
+async def _run_inline(job: Job) -> Job:
+    """Run ``job`` now without the database; return it as its run left it, or raise its error."""
+    job.validate()
+    ran = job._copy()
+    ran.args, ran.meta = _json.decode(_json.encode(job.args, "args")), _json.decode(_json.encode(job.meta, "meta"))
+    now = utcnow()
+    ran.id = ran.id if ran.id is not None else next(_inline_ids)
+    ran.state, ran.attempt = JobState.EXECUTING, ran.attempt + 1
+    ran.inserted_at = ran.inserted_at or now
+    ran.scheduled_at = ran.scheduled_at or now
+    ran.attempted_at = now
+    ack, error = await run_job(ran)
+    apply_ack(ran, ack)
+    if error is not None:
+        raise error
+    return ran
 
 
 class Oban:
@@ -98,10 +122,24 @@ class Oban:
         leadership: bool | None = None,
         shutdown_grace_period: float = 15.0,
         heartbeat_interval: float = 5.0,
+        testing: str | None = None,
+        stager: Mapping[str, Any] | None = None,
+        scheduler: Mapping[str, Any] | None = None,
+        refresher: Mapping[str, Any] | None = None,
     ) -> None:
         self.engine: Engine = engine if engine is not None else default_engine()
         self.name = name
         self.node = node or _default_node()
+        self.testing = _testing_mode.check(testing)
+        # oban-py's spellings of the same settings.
+        if stager is not None:
+            staging = _options(stager, {"interval": stage_interval, "limit": stage_limit}, "stager")
+            assert staging is not None
+            stage_interval, stage_limit = staging["interval"], staging["limit"]
+        if scheduler is not None:
+            cron_timezone = (_options(scheduler, {"timezone": cron_timezone}, "scheduler") or {})["timezone"]
+        if refresher is not None:
+            heartbeat_interval = (_options(refresher, {"interval": heartbeat_interval}, "refresher") or {})["interval"]
         if float(stage_interval) <= 0:
             raise ValueError(f"stage_interval must be positive, got {stage_interval!r}")
         if float(heartbeat_interval) <= 0:
@@ -181,7 +219,13 @@ class Oban:
         self._ready = True
 
     async def start(self) -> Oban:
-        """Run this node's queues and background work; returns once it is listening."""
+        """Run this node's queues and background work; returns once it is listening.
+
+        In a testing mode (``testing="manual"`` or ``"inline"``) nothing runs: a test drives
+        jobs itself (``oban.testing.drain_queue``).
+        """
+        if _testing_mode.in_force(self.testing) is not None:
+            return self
         async with self._lock:
             if self._node.started:
                 return self
@@ -255,6 +299,8 @@ class Oban:
                 raise ValueError(f"enqueue_many takes Job objects, got {job!r}")
         if not flat:
             return []
+        if _testing_mode.in_force(self.testing) == "inline":
+            return [await _run_inline(job) for job in flat]
         await self._ensure_ready()
         return await self.engine.insert_jobs(flat, conn=conn)
 
@@ -321,10 +367,15 @@ class Oban:
 
     async def update_job(
         self, job: JobRef, changes: Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]
-    ) -> Job | None:
-        """Change a job's updatable fields (a dict, or a callable ``job -> dict``); ``None`` if missing."""
+    ) -> Job:
+        """Change a job's updatable fields (a dict, or a callable ``job -> dict``) and return it.
+
+        A missing id raises ``ValueError`` ("Job with id 7 not found", as in oban-py).
+        """
         updated = await self.update_many_jobs([job], changes)
-        return updated[0] if updated else None
+        if not updated:
+            raise ValueError(f"Job with id {_job_id(job)} not found")
+        return updated[0]
 
     async def update_many_jobs(
         self, jobs: Iterable[JobRef], changes: Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]

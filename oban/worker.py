@@ -8,24 +8,38 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from . import _instances
 from ._workers import register_worker, resolve_worker, worker_name
 from .cron import register_periodic
-from .job import Job
+from .job import Job, job_fields
 
-_JOB_OPTIONS = frozenset(
-    {"queue", "priority", "max_attempts", "tags", "meta", "unique", "replace",
-     "scheduled_at", "schedule_in"}
-)
 _CALL_OPTIONS = frozenset({"oban", "conn"})
 
-def _split_options(options: dict[str, Any], where: str) -> None:
-    unknown = set(options) - _JOB_OPTIONS
-    if unknown:
-        raise ValueError(f"{where} got unknown option(s) {sorted(unknown)!r}; allowed: {sorted(_JOB_OPTIONS)}")
+
+class Worker(Protocol):
+    """What ``@worker`` makes of a class, for type checkers (oban-py's ``Worker``).
+
+    A worker defines ``process(self, job)`` and optionally ``backoff(self, job)`` (seconds before
+    the next attempt) and ``timeout(self, job)`` (seconds, or ``None``); ``@worker`` adds the
+    ``new`` and ``enqueue`` class methods.
+    """
+
+    @classmethod
+    def new(cls, args: Mapping[str, Any] | None = None, /, **overrides: Any) -> Job:
+        """Build a job for this worker without inserting it."""
+        ...
+
+    @classmethod
+    async def enqueue(cls, args: Mapping[str, Any] | None = None, /, conn: Any = None, **overrides: Any) -> Job:
+        """Build a job for this worker and insert it."""
+        ...
+
+    async def process(self, job: Job) -> Any:
+        """Do the job's work; return None, ``Snooze``, ``Cancel``, ``Record`` or raise."""
+        ...
 
 
 def _get_oban(oban: Any) -> Any:
@@ -41,17 +55,18 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
     A worker may define ``backoff(job) -> seconds`` and ``timeout(job) -> seconds | None``;
     ``process`` may be ``async def`` or plain ``def`` (run in a thread).
     """
-    _split_options(options, "@worker")
-
     def decorate(cls: type) -> type:
         if not callable(getattr(cls, "process", None)):
-            raise TypeError(f"worker {cls.__qualname__} must define process(self, job)")
+            # As in oban-py: the class is a worker, and running a job of it fails by name.
+            async def process(self: Any, job: Job) -> Any:
+                raise NotImplementedError(f"worker {type(self).__qualname__} does not define process(self, job)")
+
+            cls.process = process  # type: ignore[attr-defined]
         defaults = dict(options)
 
         def new(cls_: type, args: dict[str, Any] | None = None, /, **overrides: Any) -> Job:
             merged = {**defaults, **overrides}
-            _split_options(merged, f"{cls_.__qualname__}.new")
-            return Job(worker=worker_name(cls_), args={} if args is None else args, **merged)
+            return Job(worker=worker_name(cls_), args={} if args is None else dict(args), **job_fields(merged))
 
         async def enqueue(
             cls_: type, args: dict[str, Any] | None = None, /, *, conn: Any = None, **overrides: Any
@@ -94,7 +109,7 @@ class JobFunction:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as error:
             raise TypeError(f"{self.__qualname__}: {error}") from None
-        return Job(worker=self.name, args=dict(bound.arguments), **self._options)
+        return Job(worker=self.name, args=dict(bound.arguments), **job_fields(self._options))
 
     async def enqueue(self, *args: Any, **kwargs: Any) -> Job:
         """Insert a job that runs ``func(*args, **kwargs)``."""
@@ -132,8 +147,6 @@ def job(
     inserting it; ``fn(...)`` still calls the function. The function may be sync (run in a
     thread) or async.
     """
-    _split_options(options, "@job")
-
     def decorate(func: Callable[..., Any]) -> JobFunction:
         target = JobFunction(func, oban, dict(options))
         worker_cls = _function_worker(target)
@@ -145,4 +158,4 @@ def job(
     return decorate
 
 
-__all__ = ["JobFunction", "job", "resolve_worker", "worker", "worker_name"]
+__all__ = ["JobFunction", "Worker", "job", "resolve_worker", "worker", "worker_name"]

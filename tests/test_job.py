@@ -65,15 +65,22 @@ def test_a_past_scheduled_at_stays_available_and_naive_times_are_utc():
     assert job.scheduled_at == datetime(2020, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def test_update_returns_a_validated_copy():
+def test_update_changes_the_job_in_place_validated_and_returns_it():
     job = Job(worker="w", priority=1)
     updated = job.update({"priority": 2, "tags": ["X"]})
-    assert (updated.priority, updated.tags) == (2, ["x"])
-    assert job.priority == 1
+    assert updated is job and (job.priority, job.tags) == (2, ["x"])
     with pytest.raises(ValueError, match="priority"):
-        job.update({"priority": 42})
+        job.update({"priority": 42, "tags": ["kept?"]})
+    assert (job.priority, job.tags) == (2, ["x"]), "a refused update changes nothing"
     with pytest.raises(ValueError, match="state"):
         job.update({"state": "completed"})
+    job.update({"scheduled_in": 60})
+    assert job.scheduled_at is not None and 59 < (job.scheduled_at - datetime.now(UTC)).total_seconds() <= 60
+
+
+def test_tags_are_converted_with_str_and_unknown_options_kept_in_extra():
+    assert Job(worker="w", tags=[1, " B ", None, "", "b", 2.5]).tags == ["1", "2.5", "b"]
+    assert Job(worker="w", scheduled_in=30).state is JobState.SCHEDULED
 
 
 def test_a_job_copies_what_it_is_given_so_jobs_never_share_dicts():

@@ -30,8 +30,8 @@ async def test_enqueued_assertions_match_on_worker_queue_args_and_meta(engine):
     await assert_enqueued(oban, worker="tests.workers.Noop")
     assert len(await all_enqueued(oban)) == 2
     await refute_enqueued(oban, worker=workers.Echo, args={"user": 2})
-    with pytest.raises(AssertionError, match="expected a job matching"):
+    with pytest.raises(AssertionError, match="Expected a job matching"):
         await assert_enqueued(oban, worker=workers.Echo, args={"user": 2})
-    with pytest.raises(AssertionError, match="expected no job"):
+    with pytest.raises(AssertionError, match="Expected no jobs matching"):
         await refute_enqueued(oban, worker=workers.Noop)
     await oban.stop()

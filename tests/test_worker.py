@@ -21,16 +21,21 @@ def test_new_applies_the_worker_defaults_and_overrides():
     assert job.worker == f"{__name__}.test_new_applies_the_worker_defaults_and_overrides.<locals>.EmailWorker"
 
 
-def test_unknown_options_are_rejected_by_name():
-    with pytest.raises(ValueError, match="colour"):
-        worker(colour="blue")
-    with pytest.raises(ValueError, match="colour"):
-        workers.Noop.new({}, colour="blue")
+def test_options_that_are_no_job_field_are_kept_in_extra_as_oban_py_does():
+    @worker(queue="q", colour="blue")
+    class Painter:
+        async def process(self, job):  # type: ignore[no-untyped-def]
+            return job.extra["colour"]
+
+    job = Painter.new({}, size=3)
+    assert job.extra == {"colour": "blue", "size": 3} and job.queue == "q"
+    assert workers.Noop.new({}, colour="red").extra == {"colour": "red"}
 
 
-def test_a_worker_needs_a_process_method():
-    with pytest.raises(TypeError, match="process"):
-        worker()(type("Nothing", (), {}))
+async def test_a_worker_without_process_fails_its_jobs_by_name():
+    nothing = worker()(type("Nothing", (), {}))
+    with pytest.raises(NotImplementedError, match="worker Nothing does not define process"):
+        await nothing().process(nothing.new({}))
 
 
 def test_job_functions_store_arguments_by_parameter_name():

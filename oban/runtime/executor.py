@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import time
@@ -33,16 +34,29 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "\\x00")
 
 
-async def _call_process(instance: Any, job: Job, threads: Executor | None) -> Any:
+_current_job: contextvars.ContextVar[Job | None] = contextvars.ContextVar("oban_current_job", default=None)
+
+
+def current_job() -> Job | None:
+    """The job whose worker is running in this task or thread, or ``None`` outside a job."""
+    return _current_job.get()
+
+
+async def call_process(instance: Any, job: Job, threads: Executor | None) -> Any:
     process = instance.process
-    if inspect.iscoroutinefunction(process):
-        result = await process(job)
-    else:
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(threads, process, job)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    token = _current_job.set(job)
+    try:
+        if inspect.iscoroutinefunction(process):
+            result = await process(job)
+        else:
+            loop = asyncio.get_running_loop()
+            # The thread sees this task's context: current_job() and any context the app set.
+            result = await loop.run_in_executor(threads, contextvars.copy_context().run, process, job)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+    finally:
+        _current_job.reset(token)
 
 
 async def execute(job: Job, threads: Executor | None = None) -> Ack:
@@ -51,6 +65,13 @@ async def execute(job: Job, threads: Executor | None = None) -> Ack:
     Worker exceptions, unknown workers and timeouts become failures (retry or discard) recorded
     in ``errors``. Only ``asyncio.CancelledError`` (shutdown) escapes, leaving the job for rescue.
     """
+    ack, _error = await run(job, threads)
+    return ack
+
+
+async def run(job: Job, threads: Executor | None = None) -> tuple[Ack, BaseException | None]:
+    """Like ``execute``, and also return the exception the run failed with (for testing helpers
+    that re-raise it once the outcome is recorded)."""
     watched = _watched()
     started = 0
     if watched:
@@ -61,11 +82,11 @@ async def execute(job: Job, threads: Executor | None = None) -> Ack:
         instance = resolve_worker(job.worker)()
         timeout = timeout_for(instance, job)
         if timeout is None:
-            result = await _call_process(instance, job, threads)
+            result = await call_process(instance, job, threads)
         else:
             try:
                 async with asyncio.timeout(timeout) as scope:
-                    result = await _call_process(instance, job, threads)
+                    result = await call_process(instance, job, threads)
             except TimeoutError:
                 if not scope.expired():
                     raise
@@ -77,11 +98,28 @@ async def execute(job: Job, threads: Executor | None = None) -> Ack:
         ack = failure_ack(job, instance, error)
         if watched:
             report_stopped(job, ack, started, error)
-        return ack
+        return ack, error
     ack = outcome_ack(job, result)
     if watched:
         report_stopped(job, ack, started)
-    return ack
+    return ack, None
+
+
+def apply_ack(job: Job, ack: Ack) -> Job:
+    """``job`` as storing ``ack`` would leave it (for inline runs, which store nothing)."""
+    job.state = ack.state
+    if ack.state is JobState.SCHEDULED:
+        job.attempt = max(0, job.attempt - 1)  # a snooze gives the attempt back
+    if ack.scheduled_at is not None:
+        job.scheduled_at = ack.scheduled_at
+    if ack.error is not None:
+        job.errors = [*job.errors, ack.error]
+    if ack.meta:
+        job.meta = {**job.meta, **ack.meta}
+    stamp = {JobState.COMPLETED: "completed_at", JobState.DISCARDED: "discarded_at", JobState.CANCELLED: "cancelled_at"}
+    if ack.state in stamp:
+        setattr(job, stamp[ack.state], ack.at)
+    return job
 
 
 def _watched() -> bool:

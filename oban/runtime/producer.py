@@ -57,7 +57,7 @@ class QueueInfo:
 def check_limit(limit: object, queue: str) -> int:
     """Validate a queue's concurrency limit."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit for queue {queue!r} must be a positive integer, got {limit!r}")
+        raise ValueError(f"queue {queue!r} limit must be positive (an integer), got {limit!r}")
     return limit
 
 
