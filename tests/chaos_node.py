@@ -38,7 +38,10 @@ async def main(dsn: str, limit: int, heartbeat: float, rescue_after: float) -> N
     print("ready", flush=True)
     while not stop.is_set():
         if oban.is_leader:
-            leader_file.write_text(NODE)
+            # Written whole then renamed, so a reader never sees a half-written (empty) file.
+            partial = leader_file.with_name(f"{leader_file.name}.{NODE}")
+            partial.write_text(NODE)
+            partial.replace(leader_file)
         try:
             await asyncio.wait_for(stop.wait(), 0.1)
         except TimeoutError:

@@ -76,7 +76,7 @@ class Cluster:
 
     def leader(self) -> str | None:
         path = Path(f"{self.runs_file}.leader")
-        return path.read_text().strip() if path.exists() else None
+        return (path.read_text().strip() or None) if path.exists() else None
 
     def kill(self, name: str) -> float:
         self.nodes[name].send_signal(signal.SIGKILL)
