@@ -139,6 +139,12 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
                      30, "every node running jobs")
         leader = cluster.leader()
         target = leader if victim == "leader" else next(name for name in cluster.nodes if name != leader)
+
+        def target_busy() -> bool:
+            runs = cluster.runs()
+            return any(starts[-1][0] == target and not runs.ends.get(job_id) for job_id, starts in runs.starts.items())
+
+        await _until(target_busy, 30, "the victim running a job")
         killed_at = cluster.kill(target)
         await asyncio.sleep(0.05)
         runs = cluster.runs()
@@ -154,9 +160,14 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
 
     runs = cluster.runs()
     assert sorted(runs.ends) == sorted(job.id for job in jobs)
-    assert all(len(ends) == 1 for ends in runs.ends.values()), "a job completed twice"
+    # A job the victim finished just before it died may not have had its ack written yet: it is
+    # in flight too (at least once), and runs again. No other job may run or complete twice.
+    unacked = {job_id for job_id, ends in runs.ends.items()
+               if ends[0][0] == target and killed_at - 1.0 <= ends[0][1] <= killed_at}
+    completed_twice = {job_id for job_id, ends in runs.ends.items() if len(ends) > 1}
+    assert completed_twice <= unacked, "a job completed twice"
     twice = {job_id for job_id, starts in runs.starts.items() if len(starts) > 1}
-    assert twice <= in_flight, "a job of a live node ran twice"
+    assert twice <= in_flight | unacked, "a job of a live node ran twice"
     delays = []
     for job_id in in_flight:
         assert runs.starts[job_id][-1][0] != target
