@@ -103,7 +103,14 @@ class Oban:
     and leadership passes on within two and a half), ``cron`` (a list of
     ``(expr, worker[, options])``, ``True`` for only the workers declared with ``cron=``, or
     ``False`` for none), ``cron_timezone``, ``leadership`` (default:
-    on when queues run), ``shutdown_grace_period`` (15 s).
+    on when queues run), ``shutdown_grace_period`` (15 s), ``testing`` (``"inline"`` runs each
+    enqueued job at once without the database and returns it as its run left it; ``"manual"``
+    makes ``start()`` run nothing, for ``oban.testing``'s helpers).
+
+    oban-py's spellings are accepted too: ``stager={"interval", "limit"}`` for ``stage_interval``
+    and ``stage_limit``, ``scheduler={"timezone"}`` for ``cron_timezone``, and
+    ``refresher={"interval"}`` for ``heartbeat_interval``. The name ``"Oban"`` is the same slot
+    as ``"oban"``.
     """
 
     def __init__(
