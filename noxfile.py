@@ -1,11 +1,11 @@
 """Developer sessions: tests, the conformance suite per engine, lint, benchmarks.
 
-    nox -s tests                          # every test, every engine, Python 3.11-3.13
-    nox -s conformance                    # the conformance suite for sqlite, postgres, mysql and memory
-    nox -s conformance -- postgres        # ... for one engine
-    nox -s chaos                          # every chaos test, server restarts included, default heartbeat
-    nox -s lint
-    nox -s bench                          # figures for every reachable engine (add -- --peers)
+nox -s tests                          # every test, every engine, Python 3.11-3.13
+nox -s conformance                    # the conformance suite for sqlite, postgres, mysql and memory
+nox -s conformance -- postgres        # ... for one engine
+nox -s chaos                          # every chaos test, server restarts included, default heartbeat
+nox -s lint
+nox -s bench                          # figures for every reachable engine (add -- --peers)
 """
 
 from __future__ import annotations

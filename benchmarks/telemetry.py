@@ -79,9 +79,11 @@ def _setups() -> list[tuple[str, Any, Any]]:
     sink.setLevel(logging.INFO)
     return [
         ("no handler", lambda: None, lambda: None),
-        ("no-op handler, every event",
-         lambda: telemetry.attach("bench-noop", telemetry.EVENTS, _noop_handler),
-         lambda: telemetry.detach("bench-noop")),
+        (
+            "no-op handler, every event",
+            lambda: telemetry.attach("bench-noop", telemetry.EVENTS, _noop_handler),
+            lambda: telemetry.detach("bench-noop"),
+        ),
         ("JSON logger (to /dev/null)", lambda: telemetry_logger.attach(logger=sink), telemetry_logger.detach),
     ]
 

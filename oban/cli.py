@@ -109,7 +109,10 @@ async def _start(args: argparse.Namespace) -> None:
     import_modules(args.imports, args.path)
     engine = _build_engine(args.dsn)
     oban = Oban(
-        engine, queues=parse_queues(args.queues), node=args.node, name=args.name,
+        engine,
+        queues=parse_queues(args.queues),
+        node=args.node,
+        name=args.name,
         shutdown_grace_period=args.grace,
     )
     stop = asyncio.Event()
@@ -173,17 +176,31 @@ def build_parser() -> argparse.ArgumentParser:
     start = commands.add_parser("start", help="run queues on this node until SIGINT/SIGTERM")
     start.add_argument("--dsn", help=dsn_help)
     start.add_argument("--queues", required=True, help="name:limit pairs, e.g. default:10,mailers:5")
-    start.add_argument("--import", dest="imports", action="append", default=[],
-                       help="module(s) defining workers to import first (repeatable, comma-separated)")
-    start.add_argument("--path", default=".",
-                       help="directory put first on sys.path before importing (default: the working directory)")
+    start.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        help="module(s) defining workers to import first (repeatable, comma-separated)",
+    )
+    start.add_argument(
+        "--path", default=".", help="directory put first on sys.path before importing (default: the working directory)"
+    )
     start.add_argument("--node", default=None, help="node name (default: host.pid)")
     start.add_argument("--name", default="oban", help="instance name (default: oban)")
     start.add_argument("--grace", type=float, default=15.0, help="shutdown grace period in seconds (default 15)")
-    start.add_argument("--log-level", default="info", choices=LOG_LEVELS,
-                       help="least severe lines written (default info: every job's start and end)")
-    start.add_argument("--log-format", default="text", choices=["text", "json"],
-                       help="text lines for people (default) or one JSON object per line")
+    start.add_argument(
+        "--log-level",
+        default="info",
+        choices=LOG_LEVELS,
+        help="least severe lines written (default info: every job's start and end)",
+    )
+    start.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="text lines for people (default) or one JSON object per line",
+    )
     cli_manage.add_commands(commands, dsn_help)
     commands.add_parser("version", help="print the version")
     return parser

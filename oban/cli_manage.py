@@ -28,8 +28,9 @@ def add_commands(commands: Any, dsn_help: str) -> None:
     actions = jobs.add_subparsers(dest="action", required=True)
 
     listing = actions.add_parser("list", help="jobs matching filters, newest first")
-    listing.add_argument("--state", action="append", default=[], choices=STATES,
-                         help="only jobs in this state (repeatable)")
+    listing.add_argument(
+        "--state", action="append", default=[], choices=STATES, help="only jobs in this state (repeatable)"
+    )
     listing.add_argument("--queue", help="only jobs of this queue")
     listing.add_argument("--worker", help="only jobs of this worker (its full name)")
     listing.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
@@ -87,8 +88,15 @@ async def _jobs(oban: Oban, args: argparse.Namespace) -> str:
         if args.json:
             return _dumps([job_document(job) for job in jobs])
         rows = [
-            [str(job.id), job.state.value, job.queue, job.worker, f"{job.attempt}/{job.max_attempts}",
-             _when(_state_time(job)), str(len(job.errors))]
+            [
+                str(job.id),
+                job.state.value,
+                job.queue,
+                job.worker,
+                f"{job.attempt}/{job.max_attempts}",
+                _when(_state_time(job)),
+                str(len(job.errors)),
+            ]
             for job in jobs
         ]
         return table(["ID", "STATE", "QUEUE", "WORKER", "ATTEMPT", "AT", "ERRORS"], rows) if rows else "no jobs"
@@ -108,11 +116,24 @@ async def _jobs(oban: Oban, args: argparse.Namespace) -> str:
 def job_document(job: Job) -> dict[str, Any]:
     """A job as plain JSON-able data (what ``--json`` prints)."""
     return {
-        "id": job.id, "state": job.state.value, "queue": job.queue, "worker": job.worker, "args": job.args,
-        "meta": job.meta, "tags": job.tags, "attempt": job.attempt, "max_attempts": job.max_attempts,
-        "priority": job.priority, "errors": job.errors, "attempted_by": job.attempted_by,
-        "inserted_at": job.inserted_at, "scheduled_at": job.scheduled_at, "attempted_at": job.attempted_at,
-        "completed_at": job.completed_at, "cancelled_at": job.cancelled_at, "discarded_at": job.discarded_at,
+        "id": job.id,
+        "state": job.state.value,
+        "queue": job.queue,
+        "worker": job.worker,
+        "args": job.args,
+        "meta": job.meta,
+        "tags": job.tags,
+        "attempt": job.attempt,
+        "max_attempts": job.max_attempts,
+        "priority": job.priority,
+        "errors": job.errors,
+        "attempted_by": job.attempted_by,
+        "inserted_at": job.inserted_at,
+        "scheduled_at": job.scheduled_at,
+        "attempted_at": job.attempted_at,
+        "completed_at": job.completed_at,
+        "cancelled_at": job.cancelled_at,
+        "discarded_at": job.discarded_at,
         "recorded": job.recorded,
     }
 
@@ -120,8 +141,10 @@ def job_document(job: Job) -> dict[str, Any]:
 def _state_time(job: Job) -> datetime | None:
     """The timestamp that matters for the job's state (when it ran, finished, or is due)."""
     return {
-        JobState.EXECUTING: job.attempted_at, JobState.COMPLETED: job.completed_at,
-        JobState.CANCELLED: job.cancelled_at, JobState.DISCARDED: job.discarded_at,
+        JobState.EXECUTING: job.attempted_at,
+        JobState.COMPLETED: job.completed_at,
+        JobState.CANCELLED: job.cancelled_at,
+        JobState.DISCARDED: job.discarded_at,
     }.get(job.state, job.scheduled_at)
 
 
@@ -137,8 +160,12 @@ def _show(job: Job) -> str:
         f"  attempted by {' '.join(job.attempted_by) or '-'}",
     ]
     for label, at in (
-        ("inserted", job.inserted_at), ("scheduled", job.scheduled_at), ("attempted", job.attempted_at),
-        ("completed", job.completed_at), ("cancelled", job.cancelled_at), ("discarded", job.discarded_at),
+        ("inserted", job.inserted_at),
+        ("scheduled", job.scheduled_at),
+        ("attempted", job.attempted_at),
+        ("completed", job.completed_at),
+        ("cancelled", job.cancelled_at),
+        ("discarded", job.discarded_at),
     ):
         if at is not None:
             lines.append(f"  {label:<12} {_when(at)}")
@@ -161,15 +188,17 @@ async def _queues(oban: Oban, as_json: bool) -> str:
     documents = []
     for queue in names:
         running = [info for info in producers if info.queue == queue]
-        documents.append({
-            "queue": queue,
-            "counts": {state: counts.get((queue, JobState(state)), 0) for state in STATES},
-            "nodes": [
-                {"node": info.node, "limit": info.limit, "paused": info.paused, "running": len(info.running)}
-                for info in running
-            ],
-            "paused": bool(running) and all(info.paused for info in running),
-        })
+        documents.append(
+            {
+                "queue": queue,
+                "counts": {state: counts.get((queue, JobState(state)), 0) for state in STATES},
+                "nodes": [
+                    {"node": info.node, "limit": info.limit, "paused": info.paused, "running": len(info.running)}
+                    for info in running
+                ],
+                "paused": bool(running) and all(info.paused for info in running),
+            }
+        )
     if as_json:
         return _dumps(documents)
     if not documents:
@@ -178,8 +207,9 @@ async def _queues(oban: Oban, as_json: bool) -> str:
     rows = []
     for doc in documents:
         limits = ", ".join(f"{n['node']}:{n['limit']}" + (" (paused)" if n["paused"] else "") for n in doc["nodes"])
-        rows.append([doc["queue"], *(str(doc["counts"][s]) for s in shown), "yes" if doc["paused"] else "no",
-                     limits or "-"])
+        rows.append(
+            [doc["queue"], *(str(doc["counts"][s]) for s in shown), "yes" if doc["paused"] else "no", limits or "-"]
+        )
     return table(["QUEUE", *(s.upper() for s in shown), "PAUSED", "LIMIT PER NODE"], rows)
 
 
@@ -191,10 +221,16 @@ async def _nodes(oban: Oban, as_json: bool) -> str:
         node = nodes.setdefault(record.node, {"node": record.node, "alive": False, "queues": [], "last_beat": None})
         alive = record.alive(now)
         node["alive"] = node["alive"] or alive
-        node["queues"].append({
-            "queue": record.queue, "limit": record.meta.get("local_limit"), "paused": bool(record.meta.get("paused")),
-            "running": len(record.meta.get("running") or []), "alive": alive, "started_at": record.started_at,
-        })
+        node["queues"].append(
+            {
+                "queue": record.queue,
+                "limit": record.meta.get("local_limit"),
+                "paused": bool(record.meta.get("paused")),
+                "running": len(record.meta.get("running") or []),
+                "alive": alive,
+                "started_at": record.started_at,
+            }
+        )
         if node["last_beat"] is None or record.updated_at > node["last_beat"]:
             node["last_beat"] = record.updated_at
     documents = list(nodes.values())
@@ -203,8 +239,13 @@ async def _nodes(oban: Oban, as_json: bool) -> str:
     if not documents:
         return f"no nodes have heartbeated for {oban.name!r}"
     rows = [
-        [doc["node"], "alive" if doc["alive"] else "gone", ", ".join(q["queue"] for q in doc["queues"]),
-         str(sum(q["running"] for q in doc["queues"])), f"{(now - doc['last_beat']).total_seconds():.1f}s ago"]
+        [
+            doc["node"],
+            "alive" if doc["alive"] else "gone",
+            ", ".join(q["queue"] for q in doc["queues"]),
+            str(sum(q["running"] for q in doc["queues"])),
+            f"{(now - doc['last_beat']).total_seconds():.1f}s ago",
+        ]
         for doc in documents
     ]
     return table(["NODE", "STATUS", "QUEUES", "RUNNING", "LAST HEARTBEAT"], rows)
@@ -216,8 +257,10 @@ async def _nodes(oban: Oban, as_json: bool) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Columns padded to their widest cell, two spaces apart."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip()
-             for line in (headers, *rows)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip()
+        for line in (headers, *rows)
+    ]
     return "\n".join(lines)
 
 

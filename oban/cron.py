@@ -56,13 +56,19 @@ class CronEntry:
         minute = at.astimezone(UTC).replace(second=0, microsecond=0)
         meta = {
             **options.pop("meta", {}),
-            "cron": True, "cron_expr": self.expr, "cron_tz": self.timezone, "cron_name": self.name,
+            "cron": True,
+            "cron_expr": self.expr,
+            "cron_tz": self.timezone,
+            "cron_name": self.name,
             "cron_at": minute.strftime("%Y-%m-%dT%H:%M:00Z"),
         }
         return Job(
-            worker=self.worker, meta=meta,
+            worker=self.worker,
+            meta=meta,
             unique={
-                "period": None, "states": "all", "fields": ["worker", "queue", "meta"],
+                "period": None,
+                "states": "all",
+                "fields": ["worker", "queue", "meta"],
                 "keys": ["cron_name", "cron_at"],
             },
             **job_fields(options),
@@ -76,7 +82,8 @@ def _cron_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """A worker's job options as a cron entry uses them: cron brings its own uniqueness and
     schedule."""
     return {
-        key: value for key, value in options.items()
+        key: value
+        for key, value in options.items()
         if key not in ("unique", "replace", "scheduled_at", "schedule_in", "scheduled_in")
     }
 

@@ -39,9 +39,7 @@ UNIQUE_STATE_GROUPS: dict[str, frozenset[JobState]] = {
     "successful": frozenset(JobState) - {JobState.CANCELLED, JobState.DISCARDED},
 }
 
-UPDATABLE_FIELDS = frozenset(
-    {"args", "max_attempts", "meta", "priority", "queue", "scheduled_at", "tags", "worker"}
-)
+UPDATABLE_FIELDS = frozenset({"args", "max_attempts", "meta", "priority", "queue", "scheduled_at", "tags", "worker"})
 """Fields ``Oban.update_job`` may change (``schedule_in`` is accepted as a convenience)."""
 
 _UNIQUE_FIELDS = frozenset({"args", "queue", "worker", "meta"})
@@ -217,7 +215,8 @@ class Job:
             if "\x00" in value:
                 raise ValueError(f"{name} must not contain NUL characters (\\u0000), got {value!r}")
         if (
-            isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int)
+            isinstance(self.max_attempts, bool)
+            or not isinstance(self.max_attempts, int)
             or not 1 <= self.max_attempts <= MAX_INT32
         ):
             raise ValueError(

@@ -160,11 +160,17 @@ class Oban:
         self._node = Node(
             self.engine,
             NodeConfig(
-                name=name, node=self.node, queues=queue_config, stage_interval=float(stage_interval),
-                stage_limit=stage_limit, pruner=_options(pruner, PRUNER_DEFAULTS, "pruner"),
-                lifeline=_lifeline_options(lifeline, float(heartbeat_interval)), cron=tuple(entries),
+                name=name,
+                node=self.node,
+                queues=queue_config,
+                stage_interval=float(stage_interval),
+                stage_limit=stage_limit,
+                pruner=_options(pruner, PRUNER_DEFAULTS, "pruner"),
+                lifeline=_lifeline_options(lifeline, float(heartbeat_interval)),
+                cron=tuple(entries),
                 leadership=bool(queue_config) if leadership is None else leadership,
-                shutdown_grace_period=float(shutdown_grace_period), heartbeat_interval=float(heartbeat_interval),
+                shutdown_grace_period=float(shutdown_grace_period),
+                heartbeat_interval=float(heartbeat_interval),
             ),
             self.enqueue_many,
         )
@@ -319,8 +325,12 @@ class Oban:
         return await self.engine.get_job(_job_id(job))
 
     async def list_jobs(
-        self, *, queue: str | None = None, worker: str | type | None = None,
-        state: str | Sequence[str] | None = None, limit: int = 1000,
+        self,
+        *,
+        queue: str | None = None,
+        worker: str | type | None = None,
+        state: str | Sequence[str] | None = None,
+        limit: int = 1000,
     ) -> list[Job]:
         """Stored jobs matching every filter given, newest first."""
         await self._ensure_ready()
@@ -372,9 +382,7 @@ class Oban:
         await self._ensure_ready()
         return await self.engine.delete_jobs(ids)
 
-    async def update_job(
-        self, job: JobRef, changes: Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]
-    ) -> Job:
+    async def update_job(self, job: JobRef, changes: Mapping[str, Any] | Callable[[Job], Mapping[str, Any]]) -> Job:
         """Change a job's updatable fields (a dict, or a callable ``job -> dict``) and return it.
 
         A missing id raises ``ValueError`` ("Job with id 7 not found", as in oban-py).

@@ -55,6 +55,7 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
     A worker may define ``backoff(job) -> seconds`` and ``timeout(job) -> seconds | None``;
     ``process`` may be ``async def`` or plain ``def`` (run in a thread).
     """
+
     def decorate(cls: type) -> type:
         if not callable(getattr(cls, "process", None)):
             # As in oban-py: the class is a worker, and running a job of it fails by name.
@@ -147,6 +148,7 @@ def job(
     inserting it; ``fn(...)`` still calls the function. The function may be sync (run in a
     thread) or async.
     """
+
     def decorate(func: Callable[..., Any]) -> JobFunction:
         target = JobFunction(func, oban, dict(options))
         worker_cls = _function_worker(target)

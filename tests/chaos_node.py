@@ -30,8 +30,14 @@ async def main(dsn: str, limit: int, heartbeat: float, rescue_after: float) -> N
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     engine = engine_from_dsn(dsn)
     oban = Oban(
-        engine, queues={"chaos": limit}, node=NODE, name="chaos", stage_interval=0.2,
-        heartbeat_interval=heartbeat, shutdown_grace_period=5, lifeline={"rescue_after": rescue_after},
+        engine,
+        queues={"chaos": limit},
+        node=NODE,
+        name="chaos",
+        stage_interval=0.2,
+        heartbeat_interval=heartbeat,
+        shutdown_grace_period=5,
+        lifeline={"rescue_after": rescue_after},
     )
     await oban.start()
     leader_file = Path(f"{RUNS}.leader")

@@ -28,7 +28,9 @@ EngineFactory = Callable[..., Awaitable[Engine]]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--engine", action="append", choices=ALL_ENGINES,
+        "--engine",
+        action="append",
+        choices=ALL_ENGINES,
         help="run engine-parametrised tests only for this engine (repeatable)",
     )
 
@@ -172,4 +174,3 @@ async def admin(engine_name: str, oban_engine_factory: EngineFactory) -> AsyncIt
 async def engine(oban_engine_factory: EngineFactory) -> Engine:
     """One installed engine on a fresh database."""
     return await oban_engine_factory()
-

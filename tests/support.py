@@ -27,9 +27,12 @@ async def mysql_connect(dsn: str, database: str | None = None) -> Any:
 
     parsed = urlparse(dsn)
     return await asyncmy.connect(
-        host=parsed.hostname or "127.0.0.1", port=parsed.port or 3306,
-        user=unquote(parsed.username or "root"), password=unquote(parsed.password or ""),
-        database=database, autocommit=True,
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 3306,
+        user=unquote(parsed.username or "root"),
+        password=unquote(parsed.password or ""),
+        database=database,
+        autocommit=True,
     )
 
 

@@ -66,8 +66,17 @@ class Cluster:
 
     async def start(self, name: str) -> None:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.chaos_node", self.dsn, name, str(self.runs_file), str(self.limit),
-            str(self.heartbeat), str(self.rescue_after), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "tests.chaos_node",
+            self.dsn,
+            name,
+            str(self.runs_file),
+            str(self.limit),
+            str(self.heartbeat),
+            str(self.rescue_after),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 60)
@@ -135,8 +144,11 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
         for name in ("node-1", "node-2", "node-3"):
             await cluster.start(name)
         await _until(lambda: cluster.leader() is not None, 30, "a leader election")
-        await _until(lambda: len({node for starts in cluster.runs().starts.values() for node, _ in starts}) == 3,
-                     30, "every node running jobs")
+        await _until(
+            lambda: len({node for starts in cluster.runs().starts.values() for node, _ in starts}) == 3,
+            30,
+            "every node running jobs",
+        )
         leader = cluster.leader()
         target = leader if victim == "leader" else next(name for name in cluster.nodes if name != leader)
 
@@ -148,8 +160,9 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
         killed_at = cluster.kill(target)
         await asyncio.sleep(0.05)
         runs = cluster.runs()
-        in_flight = {job_id for job_id, starts in runs.starts.items()
-                     if starts[-1][0] == target and not runs.ends.get(job_id)}
+        in_flight = {
+            job_id for job_id, starts in runs.starts.items() if starts[-1][0] == target and not runs.ends.get(job_id)
+        }
         assert in_flight, "the victim had nothing running when it died"
         if victim == "leader":
             elected_at = await _until(lambda: cluster.leader() not in (None, target), 60, "a new leader")
@@ -162,8 +175,11 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
     assert sorted(runs.ends) == sorted(job.id for job in jobs)
     # A job the victim finished just before it died may not have had its ack written yet: it is
     # in flight too (at least once), and runs again. No other job may run or complete twice.
-    unacked = {job_id for job_id, ends in runs.ends.items()
-               if ends[0][0] == target and killed_at - 1.0 <= ends[0][1] <= killed_at}
+    unacked = {
+        job_id
+        for job_id, ends in runs.ends.items()
+        if ends[0][0] == target and killed_at - 1.0 <= ends[0][1] <= killed_at
+    }
     completed_twice = {job_id for job_id, ends in runs.ends.items() if len(ends) > 1}
     assert completed_twice <= unacked, "a job completed twice"
     twice = {job_id for job_id, starts in runs.starts.items() if len(starts) > 1}
@@ -174,8 +190,10 @@ async def test_kill_9_of_a_node_mid_run_loses_nothing_and_rescues_its_jobs_withi
         delays.append(runs.starts[job_id][-1][1] - killed_at)
         stored = await engine.get_job(job_id)
         assert stored.state is JobState.COMPLETED and RESCUE_ERROR in [e["error"] for e in stored.errors]
-    print(f"{engine_name}: {len(in_flight)} jobs of the killed {victim} ran again {min(delays):.1f}"
-          f"-{max(delays):.1f}s after kill -9 (heartbeat {HEARTBEAT}s)")
+    print(
+        f"{engine_name}: {len(in_flight)} jobs of the killed {victim} ran again {min(delays):.1f}"
+        f"-{max(delays):.1f}s after kill -9 (heartbeat {HEARTBEAT}s)"
+    )
     # Stale after two heartbeats, then one rescue pass and one claim: within three.
     assert max(delays) <= 3 * HEARTBEAT + 1.0
 
@@ -190,9 +208,12 @@ async def _kill_connections(engine_name: str, admin: Any, database: str) -> int:
         return len(rows)
     from tests.support import mysql_query
 
-    ids = [row[0] for row in await mysql_query(
-        admin, "SELECT id FROM information_schema.processlist WHERE db = %s AND id <> CONNECTION_ID()", (database,)
-    )]
+    ids = [
+        row[0]
+        for row in await mysql_query(
+            admin, "SELECT id FROM information_schema.processlist WHERE db = %s AND id <> CONNECTION_ID()", (database,)
+        )
+    ]
     for thread in ids:
         try:
             await mysql_query(admin, f"KILL {int(thread)}")
@@ -368,8 +389,16 @@ async def _restart_server(engine_name: str) -> None:
         await _until(gone, 60, "MariaDB to exit")
         os.makedirs("/run/mysqld", exist_ok=True)
         await _run("chown", "mysql:", "/run/mysqld")
-        await _run("start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd",
-                   "--", "--user=mysql")
+        await _run(
+            "start-stop-daemon",
+            "--start",
+            "--oknodo",
+            "--background",
+            "--exec",
+            "/usr/sbin/mariadbd",
+            "--",
+            "--user=mysql",
+        )
         await _until(lambda: _answers("mysqladmin", "-h", "127.0.0.1", "-u", "root", "ping"), 60, "MariaDB back")
 
 

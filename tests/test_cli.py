@@ -84,9 +84,24 @@ def test_start_runs_jobs_until_sigterm_then_shuts_down_gracefully(tmp_path):
 
     ids = asyncio.run(seed())
     node = subprocess.Popen(
-        [sys.executable, "-m", "oban", "start", "--dsn", dsn, "--queues", "default:5,other:2",
-         "--import", "tests.workers", "--node", "cli-node"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "oban",
+            "start",
+            "--dsn",
+            dsn,
+            "--queues",
+            "default:5,other:2",
+            "--import",
+            "tests.workers",
+            "--node",
+            "cli-node",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 50):
@@ -158,8 +173,11 @@ def _console_script(*args: str, cwd: Path, timeout: float = 60) -> subprocess.Co
 
 
 def test_start_imports_worker_modules_from_the_working_directory(tmp_path):
-    project = _project(tmp_path, "from oban import worker\n\n@worker()\nclass Hello:\n    def process(self, job):\n"
-                                 "        open(job.args['path'], 'w').write('ran')\n")
+    project = _project(
+        tmp_path,
+        "from oban import worker\n\n@worker()\nclass Hello:\n    def process(self, job):\n"
+        "        open(job.args['path'], 'w').write('ran')\n",
+    )
     db = tmp_path / "app.db"
     LiteEngine(str(db))  # nothing yet; install through the CLI as a user would
     assert _console_script("install", "--dsn", f"sqlite:///{db}", cwd=project).returncode == 0
@@ -176,7 +194,9 @@ def test_start_imports_worker_modules_from_the_working_directory(tmp_path):
     script = Path(sys.executable).with_name("oban")
     node = subprocess.Popen(
         [str(script), "start", "--dsn", f"sqlite:///{db}", "--queues", "default:1", "--import", "myapp.workers"],
-        cwd=project, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -190,16 +210,34 @@ def test_start_imports_worker_modules_from_the_working_directory(tmp_path):
 
 def test_a_worker_module_that_raises_while_importing_shows_its_traceback(tmp_path):
     project = _project(tmp_path, "import json\n\ndef broken():\n    return undefined_name\n\nbroken()\n")
-    result = _console_script("start", "--dsn", f"sqlite:///{tmp_path}/x.db", "--queues", "default:1",
-                             "--import", "myapp.workers", cwd=project)
+    result = _console_script(
+        "start",
+        "--dsn",
+        f"sqlite:///{tmp_path}/x.db",
+        "--queues",
+        "default:1",
+        "--import",
+        "myapp.workers",
+        cwd=project,
+    )
     assert result.returncode == 2
     assert "Traceback" in result.stderr and "NameError" in result.stderr and "workers.py" in result.stderr
 
 
 def test_a_missing_worker_module_is_one_line_naming_where_it_was_looked_for(tmp_path):
     project = _project(tmp_path, "")
-    result = _console_script("start", "--dsn", f"sqlite:///{tmp_path}/x.db", "--queues", "default:1",
-                             "--import", "myapp.nothing_here", "--path", str(project), cwd=tmp_path)
+    result = _console_script(
+        "start",
+        "--dsn",
+        f"sqlite:///{tmp_path}/x.db",
+        "--queues",
+        "default:1",
+        "--import",
+        "myapp.nothing_here",
+        "--path",
+        str(project),
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert "myapp.nothing_here" in result.stderr and str(project) in result.stderr
     assert "Traceback" not in result.stderr

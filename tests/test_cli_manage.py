@@ -49,7 +49,9 @@ async def cluster(engine, oban_engine_factory):
     async def settled() -> bool:
         states = {job.id: job.state for job in await oban.list_jobs()}
         return (states[jobs["completed"].id], states[jobs["discarded"].id], states[jobs["recorded"].id]) == (
-            JobState.COMPLETED, JobState.DISCARDED, JobState.COMPLETED,
+            JobState.COMPLETED,
+            JobState.DISCARDED,
+            JobState.COMPLETED,
         ) and bool(await oban.cluster_queues())
 
     await wait_until(settled)
@@ -142,9 +144,21 @@ async def test_start_logs_each_job_start_and_end_with_durations(engine, oban_eng
     done = await oban.enqueue(workers.Noop.new({}))
     failed = await oban.enqueue(workers.AlwaysFails.new({"n": 3}, max_attempts=1))
     node = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "oban", "start", "--dsn", oban_engine_factory.dsn, "--queues", "default:2",
-        "--import", "tests.workers", "--log-format", log_format, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "oban",
+        "start",
+        "--dsn",
+        oban_engine_factory.dsn,
+        "--queues",
+        "default:2",
+        "--import",
+        "tests.workers",
+        "--log-format",
+        log_format,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
     async def finished() -> bool:

@@ -26,7 +26,9 @@ def test_the_documented_example_passes_in_strict_mode_from_a_fresh_virtualenv(tm
     for project in (ROOT, ROOT / "engines" / "memory"):
         subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(project)],
-            check=True, capture_output=True, timeout=300,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=True)
@@ -39,7 +41,10 @@ def test_the_documented_example_passes_in_strict_mode_from_a_fresh_virtualenv(tm
     (project / "tests" / "test_conformance.py").write_text(_documented_example())
     result = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_mode=strict", "tests"],
-        cwd=project, capture_output=True, text=True, timeout=300,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -94,7 +94,10 @@ def test_two_processes_sharing_one_file_run_every_job_exactly_once(tmp_path):
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.node_process", f"sqlite:///{db}", f"node-{i}", "20", "1.5"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(2)
     ]

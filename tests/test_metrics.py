@@ -62,7 +62,8 @@ def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(body) for sample in family.samples
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
     }
 
 
@@ -71,11 +72,16 @@ async def test_prometheus_counts_times_and_reads_gauges_served_to_a_real_scrape(
     metrics = PrometheusMetrics(Oban(engine, name="scraped"), registry=registry).attach()
     server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
     try:
-        oban, _ = await _run(engine, [
-            workers.Noop.new({}), workers.Noop.new({}),
-            workers.AlwaysFails.new({"n": 1}, max_attempts=1),
-            workers.Noop.new({}, queue="later", schedule_in=3600),
-        ], name="scraped")
+        oban, _ = await _run(
+            engine,
+            [
+                workers.Noop.new({}),
+                workers.Noop.new({}),
+                workers.AlwaysFails.new({"n": 1}, max_attempts=1),
+                workers.Noop.new({}, queue="later", schedule_in=3600),
+            ],
+            name="scraped",
+        )
         await metrics.refresh()
         samples = await asyncio.to_thread(_scrape, server.server_port)
     finally:
@@ -85,10 +91,14 @@ async def test_prometheus_counts_times_and_reads_gauges_served_to_a_real_scrape(
     noop, fails = "tests.workers.Noop", "tests.workers.AlwaysFails"
     assert samples[("oban_jobs_total", (("queue", "default"), ("state", "completed"), ("worker", noop)))] == 2
     assert samples[("oban_jobs_total", (("queue", "default"), ("state", "discarded"), ("worker", fails)))] == 1
-    assert samples[("oban_job_exceptions_total", (("error_type", "ValueError"), ("queue", "default"),
-                                                  ("worker", fails)))] == 1
-    assert samples[("oban_job_duration_seconds_count", (("queue", "default"), ("state", "completed"),
-                                                        ("worker", noop)))] == 2
+    assert (
+        samples[("oban_job_exceptions_total", (("error_type", "ValueError"), ("queue", "default"), ("worker", fails)))]
+        == 1
+    )
+    assert (
+        samples[("oban_job_duration_seconds_count", (("queue", "default"), ("state", "completed"), ("worker", noop)))]
+        == 2
+    )
     assert samples[("oban_job_queue_time_seconds_count", (("queue", "default"), ("worker", noop)))] == 2
     assert samples[("oban_queue_jobs", (("queue", "default"), ("state", "completed")))] == 2
     assert samples[("oban_queue_jobs", (("queue", "default"), ("state", "discarded")))] == 1
@@ -104,8 +114,9 @@ async def test_prometheus_refreshes_in_the_background_until_stopped(engine):
     metrics = PrometheusMetrics(client, registry=registry, refresh_interval=0.05).start()
     try:
         await client.enqueue(workers.Noop.new({}))
-        await wait_until(lambda: registry.get_sample_value(
-            "oban_queue_jobs", {"queue": "default", "state": "available"}) == 1)
+        await wait_until(
+            lambda: registry.get_sample_value("oban_queue_jobs", {"queue": "default", "state": "available"}) == 1
+        )
     finally:
         await metrics.stop()
         await client.stop()
@@ -119,9 +130,14 @@ async def test_opentelemetry_traces_each_run_and_records_job_metrics(engine):
     otel = OpenTelemetry(tracer_provider=_TRACER_PROVIDER, meter_provider=MeterProvider(metric_readers=[reader]))
     otel.attach()
     try:
-        oban, (ok, _failed, _traced) = await _run(engine, [
-            workers.Noop.new({}), workers.AlwaysFails.new({"n": 2}, max_attempts=1), Traced.new({}),
-        ])
+        oban, (ok, _failed, _traced) = await _run(
+            engine,
+            [
+                workers.Noop.new({}),
+                workers.AlwaysFails.new({"n": 2}, max_attempts=1),
+                Traced.new({}),
+            ],
+        )
         await oban.stop()
     finally:
         otel.detach()
@@ -140,11 +156,14 @@ async def test_opentelemetry_traces_each_run_and_records_job_metrics(engine):
     data = reader.get_metrics_data()
     points = {
         metric.name: list(metric.data.data_points)
-        for resource in data.resource_metrics for scope in resource.scope_metrics for metric in scope.metrics
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
     }
     counts = {(p.attributes["worker"], p.attributes["state"]): p.value for p in points["oban.job.count"]}
     assert counts == {
-        ("tests.workers.Noop", "completed"): 1, ("tests.workers.AlwaysFails", "discarded"): 1,
+        ("tests.workers.Noop", "completed"): 1,
+        ("tests.workers.AlwaysFails", "discarded"): 1,
         ("tests.test_metrics.Traced", "completed"): 1,
     }
     assert sum(p.count for p in points["oban.job.duration"]) == 3

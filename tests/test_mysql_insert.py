@@ -58,8 +58,6 @@ async def test_a_batch_larger_than_one_statement_is_split_and_keeps_its_ids(engi
         assert stored.args["i"] == job.args["i"]
 
 
-
-
 async def test_unique_batches_that_share_keys_in_different_orders_do_not_deadlock(oban_engine_factory):
     engines = [await oban_engine_factory() for _ in range(3)]
     keys = [f"key-{n}" for n in range(20)]
@@ -85,8 +83,6 @@ async def test_a_unique_insert_in_an_older_snapshot_still_sees_a_committed_dupli
         [second] = await engine.insert_jobs([Job(worker="w.U", unique=True, meta={"uniq_key": "snap"})], conn=conn)
     assert second.conflict and second.id == first.id
     assert len(await engine.list_jobs(worker="w.U")) == 1
-
-
 
 
 async def test_an_insert_on_an_autocommit_connection_is_still_all_or_nothing(oban_engine_factory):

@@ -69,8 +69,6 @@ async def test_a_row_that_commits_after_a_higher_id_is_still_delivered(oban_engi
         await engine.unlisten(handler)
 
 
-
-
 async def test_old_notification_rows_are_pruned(oban_engine_factory, admin):
     engine = await oban_engine_factory()
     await mysql_query(

@@ -178,8 +178,13 @@ async def test_a_running_node_loses_no_job_when_its_connections_are_killed(oban_
     engine = await oban_engine_factory()
     jobs = await engine.insert_jobs([CountingWorker.new({"n": n}) for n in range(600)])
     # A claim whose COMMIT is cut off may have committed: its jobs are then rescued, never lost.
-    oban = Oban(engine, queues={"killing": 10}, name="killing", stage_interval=0.1,
-                lifeline={"interval": 0.5, "rescue_after": 3})
+    oban = Oban(
+        engine,
+        queues={"killing": 10},
+        name="killing",
+        stage_interval=0.1,
+        lifeline={"interval": 0.5, "rescue_after": 3},
+    )
     async with oban:
         for _ in range(6):
             await wait_until(lambda: len(RUNS) > 0, within=30)

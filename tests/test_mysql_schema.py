@@ -144,12 +144,6 @@ async def test_times_are_stored_as_naive_utc_and_read_back_aware(engine, oban_en
     assert stored.inserted_at == job.inserted_at and stored.state is JobState.SCHEDULED
 
 
-
-
-
-
-
-
 async def test_concurrent_operations_share_the_pool(engine):
     await engine.insert_jobs([Job(worker="w.W", args={"n": n}) for n in range(50)])
     results = await asyncio.gather(*(engine.list_jobs(limit=5) for _ in range(40)))

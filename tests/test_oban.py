@@ -475,8 +475,9 @@ class TestLeaderChores:
 
     async def test_each_scheduled_minute_inserts_one_job_even_when_evaluated_late(self, engine):
         oban = Oban(engine)
-        cron = Cron([parse_entry(("* * * * *", workers.Echo, {"args": {"tag": "cron"}}))], oban.enqueue_many,
-                    when=lambda: True)
+        cron = Cron(
+            [parse_entry(("* * * * *", workers.Echo, {"args": {"tag": "cron"}}))], oban.enqueue_many, when=lambda: True
+        )
         minute = utcnow().replace(second=0, microsecond=0)
         first = await cron.evaluate(minute)
         # The next minute's tick comes ~1 s after the previous one ran late: it is a new run.
@@ -553,16 +554,24 @@ def test_job_functions_declared_with_cron_insert_with_their_options():
 
 class TestClusterState:
     async def test_cluster_queues_reports_every_nodes_producers_as_their_heartbeats_said(self, oban_engine_factory):
-        a = await Oban(await oban_engine_factory(), queues={"default": 2, "mail": 3}, node="node-a", name="cs",
-                       heartbeat_interval=0.2).start()
-        b = await Oban(await oban_engine_factory(), queues={"default": 4}, node="node-b", name="cs",
-                       heartbeat_interval=0.2).start()
+        a = await Oban(
+            await oban_engine_factory(),
+            queues={"default": 2, "mail": 3},
+            node="node-a",
+            name="cs",
+            heartbeat_interval=0.2,
+        ).start()
+        b = await Oban(
+            await oban_engine_factory(), queues={"default": 4}, node="node-b", name="cs", heartbeat_interval=0.2
+        ).start()
         client = Oban(await oban_engine_factory(), name="cs-client")
         client_view = Oban(client.engine, name="cs")  # the cluster's name, no queues of its own
         try:
             infos = await client_view.cluster_queues()
             assert [(i.queue, i.node, i.limit, i.paused) for i in infos] == [
-                ("default", "node-a", 2, False), ("default", "node-b", 4, False), ("mail", "node-a", 3, False),
+                ("default", "node-a", 2, False),
+                ("default", "node-b", 4, False),
+                ("mail", "node-a", 3, False),
             ]
             assert {i.uuid for i in infos} == {i.uuid for i in [*a.check_all_queues(), *b.check_all_queues()]}
             await a.pause_queue("default", node="node-b")

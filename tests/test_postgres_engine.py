@@ -79,7 +79,7 @@ async def test_a_dsn_with_a_prefix_works_end_to_end(oban_engine_factory, admin) 
     try:
         assert isinstance(engine, PostgresEngine) and engine.prefix == installed.prefix
         [job] = await engine.insert_jobs([Job(worker=WORKER, args={"via": "dsn"})])
-        found = await admin.fetchval(f'SELECT args->>\'via\' FROM "{engine.prefix}".oban_jobs WHERE id = $1', job.id)
+        found = await admin.fetchval(f"SELECT args->>'via' FROM \"{engine.prefix}\".oban_jobs WHERE id = $1", job.id)
         assert found == "dsn"
     finally:
         await engine.close()
@@ -154,34 +154,59 @@ async def test_install_lays_out_obans_current_schema(engine, admin) -> None:  # 
     assert await admin.fetchval(f"SELECT obj_description('\"{prefix}\".oban_jobs'::regclass, 'pg_class')") == "14"
     labels = await admin.fetchval(f'SELECT enum_range(NULL::"{prefix}".oban_job_state)::text[]')
     assert labels == [
-        "available", "suspended", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled",
+        "available",
+        "suspended",
+        "scheduled",
+        "executing",
+        "retryable",
+        "completed",
+        "discarded",
+        "cancelled",
     ]
-    columns = dict(await admin.fetch(
-        "SELECT column_name, format_type(a.atttypid, a.atttypmod) FROM information_schema.columns c "
-        "JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass "
-        "AND a.attname = c.column_name WHERE c.table_schema = $1 AND c.table_name = 'oban_jobs'", prefix,
-    ))
+    columns = dict(
+        await admin.fetch(
+            "SELECT column_name, format_type(a.atttypid, a.atttypmod) FROM information_schema.columns c "
+            "JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass "
+            "AND a.attname = c.column_name WHERE c.table_schema = $1 AND c.table_name = 'oban_jobs'",
+            prefix,
+        )
+    )
     assert columns["id"] == "bigint" and columns["errors"] == "jsonb[]" and columns["tags"] == "text[]"
     assert columns["attempted_by"] == "text[]" and columns["args"] == columns["meta"] == "jsonb"
     assert columns["attempt"] == columns["max_attempts"] == columns["priority"] == "integer"
     assert columns["scheduled_at"] == "timestamp without time zone"
     indexes = {row[0] for row in await admin.fetch("SELECT indexname FROM pg_indexes WHERE schemaname = $1", prefix)}
     assert {
-        "oban_jobs_pkey", "oban_jobs_state_queue_priority_scheduled_at_id_index", "oban_jobs_args_index",
-        "oban_jobs_meta_index", "oban_jobs_state_cancelled_at_index", "oban_jobs_state_discarded_at_index",
-        "oban_peers_pkey", "oban_producers_pkey",
+        "oban_jobs_pkey",
+        "oban_jobs_state_queue_priority_scheduled_at_id_index",
+        "oban_jobs_args_index",
+        "oban_jobs_meta_index",
+        "oban_jobs_state_cancelled_at_index",
+        "oban_jobs_state_discarded_at_index",
+        "oban_peers_pkey",
+        "oban_producers_pkey",
     } == indexes
-    checks = {row[0] for row in await admin.fetch(
-        f"SELECT conname FROM pg_constraint WHERE conrelid = '\"{prefix}\".oban_jobs'::regclass AND contype = 'c'"
-    )}
+    checks = {
+        row[0]
+        for row in await admin.fetch(
+            f"SELECT conname FROM pg_constraint WHERE conrelid = '\"{prefix}\".oban_jobs'::regclass AND contype = 'c'"
+        )
+    }
     assert checks == {
-        "worker_length", "queue_length", "positive_max_attempts", "attempt_range", "non_negative_priority",
+        "worker_length",
+        "queue_length",
+        "positive_max_attempts",
+        "attempt_range",
+        "non_negative_priority",
     }
     persistence = f"SELECT relpersistence::text FROM pg_class WHERE oid = '\"{prefix}\".oban_peers'::regclass"
     assert await admin.fetchval(persistence) == "u"
-    assert await admin.fetchval(
-        f"SELECT count(*) FROM pg_trigger WHERE tgrelid = '\"{prefix}\".oban_jobs'::regclass AND NOT tgisinternal"
-    ) == 0
+    assert (
+        await admin.fetchval(
+            f"SELECT count(*) FROM pg_trigger WHERE tgrelid = '\"{prefix}\".oban_jobs'::regclass AND NOT tgisinternal"
+        )
+        == 0
+    )
 
 
 async def test_every_version_can_be_reached_up_and_down_keeping_rows(oban_engine_factory, admin) -> None:  # type: ignore[no-untyped-def]
@@ -273,8 +298,6 @@ async def test_conn_must_be_an_asyncpg_connection(engine) -> None:  # type: igno
         await engine.insert_jobs([Job(worker=WORKER)], conn=object())
 
 
-
-
 async def test_a_failed_transactional_insert_leaves_the_callers_transaction_usable(oban_engine_factory, admin) -> None:  # type: ignore[no-untyped-def]
     engine = await oban_engine_factory()
     await _refuse_queue(admin, engine, "forbidden")
@@ -285,12 +308,13 @@ async def test_a_failed_transactional_insert_leaves_the_callers_transaction_usab
     assert [job.id for job in await engine.list_jobs()] == [kept.id]
 
 
-
-
 async def test_asyncpg_options_reach_the_pool_and_the_listener(engine, admin) -> None:  # type: ignore[no-untyped-def]
     name = f"oban-options-{uuid.uuid4().hex[:8]}"
     tuned = PostgresEngine(
-        TEST_DSN, prefix=engine.prefix, command_timeout=30, max_inactive_connection_lifetime=60,
+        TEST_DSN,
+        prefix=engine.prefix,
+        command_timeout=30,
+        max_inactive_connection_lifetime=60,
         server_settings={"application_name": name},
     )
     try:

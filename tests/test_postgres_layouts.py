@@ -339,7 +339,7 @@ async def test_what_we_write_reads_back_in_their_column_types(engine, admin, lay
     if layout == "elixir_v12":
         assert row["errors"].startswith('{"{') and '\\"error\\": \\"boom\\"' in row["errors"]
     else:
-        assert row["errors"].startswith('[{') and '"error": "boom"' in row["errors"]
+        assert row["errors"].startswith("[{") and '"error": "boom"' in row["errors"]
     assert row["meta"] == '{"m": 1, "x": 2}' and row["attempted_by"] == ["node-1"]
 
 
@@ -385,7 +385,7 @@ async def test_leadership_works_without_install(engine, admin, layout) -> None: 
     now = utcnow()
     assert await engine.elect_leader("oban", "node-a", 30, now)
     assert not await engine.elect_leader("oban", "node-b", 30, now + timedelta(seconds=1))
-    assert await admin.fetchval(f'SELECT node FROM "{engine.prefix}".oban_peers WHERE name = \'oban\'') == "node-a"
+    assert await admin.fetchval(f"SELECT node FROM \"{engine.prefix}\".oban_peers WHERE name = 'oban'") == "node-a"
 
 
 async def test_unique_jobs_are_found_across_both_kinds_of_rows(engine, admin) -> None:  # type: ignore[no-untyped-def]

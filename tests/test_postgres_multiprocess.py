@@ -78,8 +78,14 @@ async def test_three_processes_drain_one_queue_running_every_job_exactly_once(
     script.write_text(NODE_SCRIPT)
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, str(script), oban_engine_factory.dsn, prefix, f"node-{n}",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=tmp_path,
+            sys.executable,
+            str(script),
+            oban_engine_factory.dsn,
+            prefix,
+            f"node-{n}",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
         )
         for n in range(NODES)
     ]
@@ -88,9 +94,7 @@ async def test_three_processes_drain_one_queue_running_every_job_exactly_once(
 
         jobs = await engine.insert_jobs([Job(worker="drain_node.Recorder", args={"n": n}) for n in range(JOBS)])
         deadline = asyncio.get_running_loop().time() + 240
-        while await admin.fetchval(
-            f"SELECT count(*) FROM \"{prefix}\".oban_jobs WHERE state <> 'completed'"
-        ):
+        while await admin.fetchval(f"SELECT count(*) FROM \"{prefix}\".oban_jobs WHERE state <> 'completed'"):
             assert asyncio.get_running_loop().time() < deadline, "the queue was not drained in time"
             await asyncio.sleep(0.1)
     finally:

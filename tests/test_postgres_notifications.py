@@ -104,14 +104,6 @@ async def test_unreadable_payloads_are_skipped_and_listening_goes_on(engine, adm
     assert inbox.items == [("signal", {"after": "junk"})]
 
 
-
-
-
-
-
-
-
-
 async def test_the_listener_comes_back_after_the_server_drops_it(engine, admin) -> None:  # type: ignore[no-untyped-def]
     inbox = Inbox()
     await engine.listen(inbox)

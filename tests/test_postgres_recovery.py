@@ -40,7 +40,10 @@ async def marked_engine(engine: PostgresEngine) -> AsyncIterator[tuple[PostgresE
     """An engine on the test's installed schema whose connections carry a unique name."""
     name = f"oban-test-{uuid.uuid4().hex[:8]}"
     marked = PostgresEngine(
-        TEST_DSN, prefix=engine.prefix, pool_min_size=2, pool_max_size=4,
+        TEST_DSN,
+        prefix=engine.prefix,
+        pool_min_size=2,
+        pool_max_size=4,
         server_settings={"application_name": name},
     )
     try:
@@ -50,9 +53,11 @@ async def marked_engine(engine: PostgresEngine) -> AsyncIterator[tuple[PostgresE
 
 
 async def _kill(admin: asyncpg.Connection, name: str) -> int:
-    return int(await admin.fetchval(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", name
-    ))
+    return int(
+        await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", name
+        )
+    )
 
 
 async def test_the_pool_replaces_connections_the_server_killed(marked_engine, admin) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +90,10 @@ async def test_a_running_node_rides_out_its_connections_being_killed(marked_engi
     RUNS.clear()
     jobs = await engine.insert_jobs([SlowishWorker.new({"n": n}) for n in range(1500)])
     oban = Oban(
-        engine, queues={"resilient": 10}, name=f"recovery-{name}", stage_interval=0.1,
+        engine,
+        queues={"resilient": 10},
+        name=f"recovery-{name}",
+        stage_interval=0.1,
         lifeline={"interval": 1.0, "rescue_after": 5.0},
     )
     await oban.start()
@@ -95,9 +103,7 @@ async def test_a_running_node_rides_out_its_connections_being_killed(marked_engi
             await asyncio.sleep(0.15)
             kills += await _kill(admin, name)
         deadline = asyncio.get_running_loop().time() + 90
-        while await admin.fetchval(
-            f"SELECT count(*) FROM \"{engine.prefix}\".oban_jobs WHERE state <> 'completed'"
-        ):
+        while await admin.fetchval(f"SELECT count(*) FROM \"{engine.prefix}\".oban_jobs WHERE state <> 'completed'"):
             assert asyncio.get_running_loop().time() < deadline, "jobs were left unfinished"
             await asyncio.sleep(0.1)
         listener = engine._listener

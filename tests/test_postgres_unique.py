@@ -26,12 +26,6 @@ async def _count(admin: asyncpg.Connection, prefix: str) -> int:
     return int(await admin.fetchval(f'SELECT count(*) FROM "{prefix}".oban_jobs'))
 
 
-
-
-
-
-
-
 async def _wait_for_advisory_waiter(admin: asyncpg.Connection, holder: asyncpg.Connection) -> None:
     """Until some backend waits for an advisory lock that ``holder``'s transaction holds."""
     for _ in range(1000):

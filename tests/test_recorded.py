@@ -13,8 +13,29 @@ from tests import workers
 from tests.support import wait_until
 
 VALUES = [
-    None, True, False, 0, 255, 256, -1, 2**31 - 1, -(2**31), 2**31, 2**64, -(2**200), 1.5, -0.25, "", "héllo ✓",
-    [], [1, [2, [3]]], {}, {"a": None, "b": 1}, {"nested": {"k": [{"z": False}]}}, (1, "two"), b"\xff\x00",
+    None,
+    True,
+    False,
+    0,
+    255,
+    256,
+    -1,
+    2**31 - 1,
+    -(2**31),
+    2**31,
+    2**64,
+    -(2**200),
+    1.5,
+    -0.25,
+    "",
+    "héllo ✓",
+    [],
+    [1, [2, [3]]],
+    {},
+    {"a": None, "b": 1},
+    {"nested": {"k": [{"z": False}]}},
+    (1, "two"),
+    b"\xff\x00",
 ]
 
 
@@ -73,6 +94,7 @@ async def test_a_recorded_job_stores_the_term_and_reads_back_its_value(engine):
     job = await oban.enqueue(workers.Returns.new({"kind": "record", "rows": 4}))
     await oban.start()
     try:
+
         async def completed() -> bool:
             return (await oban.get_job(job)).state is JobState.COMPLETED
 

@@ -165,6 +165,7 @@ class TestJobEvents:
         job = await oban.enqueue(workers.Echo.new({"tag": "x"}))
         await oban.start()
         try:
+
             async def completed() -> bool:
                 return (await oban.get_job(job)).state is JobState.COMPLETED
 
@@ -179,15 +180,24 @@ class TestJobEvents:
 class TestLoopEvents:
     async def test_a_node_reports_its_queues_fetches_acks_and_chores(self, engine, recorder):
         oban = Oban(
-            engine, queues={"default": 3}, stage_interval=0.1, heartbeat_interval=0.2,
-            pruner={"interval": 0.1, "max_age": 60}, lifeline={"interval": 0.1},
+            engine,
+            queues={"default": 3},
+            stage_interval=0.1,
+            heartbeat_interval=0.2,
+            pruner={"interval": 0.1, "max_age": 60},
+            lifeline={"interval": 0.1},
         )
         await oban.start()
         try:
             await oban.enqueue(workers.Noop.new({}, schedule_in=0.2))
             wanted = [
-                "oban.queue.start", "oban.producer.get.stop", "oban.producer.ack.stop", "oban.stager.stage.stop",
-                "oban.pruner.prune.stop", "oban.lifeline.rescue.stop", "oban.leader.election.stop",
+                "oban.queue.start",
+                "oban.producer.get.stop",
+                "oban.producer.ack.stop",
+                "oban.stager.stage.stop",
+                "oban.pruner.prune.stop",
+                "oban.lifeline.rescue.stop",
+                "oban.leader.election.stop",
                 "oban.refresher.refresh.stop",
             ]
             await wait_until(lambda: all(recorder.named(name) for name in wanted), within=15)
@@ -239,17 +249,33 @@ class TestLogger:
         job = self._job()
         with caplog.at_level(logging.DEBUG, logger="oban"):
             telemetry.execute("oban.job.start", {"job": job, "id": 7, "queue": "default"})
-            telemetry.execute("oban.job.exception", {
-                "job": job, "id": 7, "state": "discarded", "duration": 2_500_000, "queue_time": 1_000_000,
-                "error_type": "ValueError", "error_message": "bad input 1", "traceback": "Traceback...",
-            })
+            telemetry.execute(
+                "oban.job.exception",
+                {
+                    "job": job,
+                    "id": 7,
+                    "state": "discarded",
+                    "duration": 2_500_000,
+                    "queue_time": 1_000_000,
+                    "error_type": "ValueError",
+                    "error_message": "bad input 1",
+                    "traceback": "Traceback...",
+                },
+            )
             with telemetry.span("oban.stager.stage", {"limit": 10}) as span:
                 span.add({"available_queues": ["default"]})
         lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oban"]
         start, failed, stage = lines
         assert start == {
-            "id": 7, "worker": "tests.workers.AlwaysFails", "queue": "default", "attempt": 3, "max_attempts": 3,
-            "args": {"n": 1}, "meta": {}, "tags": ["t"], "event": "oban.job.start",
+            "id": 7,
+            "worker": "tests.workers.AlwaysFails",
+            "queue": "default",
+            "attempt": 3,
+            "max_attempts": 3,
+            "args": {"n": 1},
+            "meta": {},
+            "tags": ["t"],
+            "event": "oban.job.start",
         }
         assert failed["state"] == "discarded" and failed["duration"] == 2.5 and failed["queue_time"] == 1.0
         assert failed["error_type"] == "ValueError" and failed["error_message"] == "bad input 1"
@@ -264,15 +290,32 @@ class TestLogger:
         later = utcnow() + timedelta(seconds=30)
         common = {"job": job, "id": 7, "worker": job.worker, "queue": "default", "attempt": 3}
         with caplog.at_level(logging.DEBUG, logger="oban"):
-            telemetry.execute("oban.job.stop", {**common, "state": "completed", "duration": 3_210_000,
-                                                "queue_time": 400_000})
-            telemetry.execute("oban.job.exception", {
-                **common, "state": "retryable", "duration": 1_000_000, "scheduled_at": later,
-                "error_type": "ValueError", "error_message": "bad input 1",
-                "traceback": "Traceback (most recent call last):\n  ...\nValueError: bad input 1",
-            })
-            telemetry.execute("oban.job.exception", {**common, "state": "discarded", "duration": 1_000_000,
-                                                     "error_type": "ValueError", "error_message": "x", "traceback": ""})
+            telemetry.execute(
+                "oban.job.stop", {**common, "state": "completed", "duration": 3_210_000, "queue_time": 400_000}
+            )
+            telemetry.execute(
+                "oban.job.exception",
+                {
+                    **common,
+                    "state": "retryable",
+                    "duration": 1_000_000,
+                    "scheduled_at": later,
+                    "error_type": "ValueError",
+                    "error_message": "bad input 1",
+                    "traceback": "Traceback (most recent call last):\n  ...\nValueError: bad input 1",
+                },
+            )
+            telemetry.execute(
+                "oban.job.exception",
+                {
+                    **common,
+                    "state": "discarded",
+                    "duration": 1_000_000,
+                    "error_type": "ValueError",
+                    "error_message": "x",
+                    "traceback": "",
+                },
+            )
         completed, retry, discard = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "oban"]
         assert completed == (
             logging.INFO,

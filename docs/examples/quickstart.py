@@ -1,6 +1,6 @@
 """Quick start: real jobs on SQLite, no server needed.
 
-    python docs/examples/quickstart.py
+python docs/examples/quickstart.py
 """
 
 from __future__ import annotations

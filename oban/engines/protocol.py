@@ -163,9 +163,7 @@ class Queueing(Protocol):
         once the transaction commits, never before, and not at all if it rolls back.
         """
 
-    async def fetch_jobs(
-        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
-    ) -> list[Job]:
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
         """Claim up to ``demand`` available jobs of ``queue`` whose ``attempt < max_attempts``.
 
         Order is priority, then scheduled_at, then id. Claimed jobs become ``executing`` with
@@ -191,8 +189,12 @@ class Management(Protocol):
         """The job with this id, or ``None``."""
 
     async def list_jobs(
-        self, *, queue: str | None = None, worker: str | None = None,
-        states: Sequence[JobState] | None = None, limit: int = 1000,
+        self,
+        *,
+        queue: str | None = None,
+        worker: str | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 1000,
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first, at most ``limit``."""
 
@@ -321,13 +323,9 @@ class Notifications(Protocol):
 
 
 @runtime_checkable
-class Engine(
-    Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications, Protocol
-):
+class Engine(Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications, Protocol):
     """What a database must do for oban: every part above, on one object."""
 
 
-PARTS: tuple[type, ...] = (
-    Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications
-)
+PARTS: tuple[type, ...] = (Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications)
 """The protocol's parts, in the order they are documented."""

@@ -42,10 +42,12 @@ class Cron:
         with telemetry.span("oban.scheduler.evaluate", {"cron_at": at}) as span:
             due = [entry.build_job(at) for entry in self.entries if entry.is_due(at)]
             inserted = await self._insert(due) if due else []
-            span.add({
-                "enqueued_count": sum(1 for job in inserted if not job.conflict),
-                "jobs": [job for job in inserted if not job.conflict],
-            })
+            span.add(
+                {
+                    "enqueued_count": sum(1 for job in inserted if not job.conflict),
+                    "jobs": [job for job in inserted if not job.conflict],
+                }
+            )
         return inserted
 
     def start(self) -> None:

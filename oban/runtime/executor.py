@@ -123,8 +123,10 @@ def apply_ack(job: Job, ack: Ack) -> Job:
 
 
 def _watched() -> bool:
-    return telemetry.attached("oban.job.start") or telemetry.attached("oban.job.stop") or telemetry.attached(
-        "oban.job.exception"
+    return (
+        telemetry.attached("oban.job.start")
+        or telemetry.attached("oban.job.stop")
+        or telemetry.attached("oban.job.exception")
     )
 
 
@@ -148,8 +150,12 @@ def report_stopped(job: Job, ack: Ack, started: int, error: BaseException | None
     """
     ended = time.monotonic_ns()
     metadata = {
-        **_job_metadata(job), "state": ack.state.value, "duration": ended - started, "queue_time": _queue_time(job),
-        "system_time": ended, "monotonic_time": ended,
+        **_job_metadata(job),
+        "state": ack.state.value,
+        "duration": ended - started,
+        "queue_time": _queue_time(job),
+        "system_time": ended,
+        "monotonic_time": ended,
     }
     if ack.state is JobState.CANCELLED and ack.error is not None:
         metadata["reason"] = ack.error["error"].removeprefix("cancelled: ")
@@ -159,7 +165,9 @@ def report_stopped(job: Job, ack: Ack, started: int, error: BaseException | None
         telemetry.execute("oban.job.stop", metadata)
         return
     metadata.update(
-        error=error, error_type=type(error).__name__, error_message=str(error),
+        error=error,
+        error_type=type(error).__name__,
+        error_message=str(error),
         traceback=ack.error["error"] if ack.error else format_error(error),
     )
     telemetry.execute("oban.job.exception", metadata)
@@ -172,8 +180,12 @@ def outcome_ack(job: Job, result: Any) -> Ack:
     if isinstance(result, Snooze):
         snoozed = int(job.meta.get("snoozed", 0) or 0) + 1
         return Ack(
-            job.id, job.attempt, JobState.SCHEDULED, now,
-            scheduled_at=now + timedelta(seconds=result.seconds), meta={**(result.meta or {}), "snoozed": snoozed},
+            job.id,
+            job.attempt,
+            JobState.SCHEDULED,
+            now,
+            scheduled_at=now + timedelta(seconds=result.seconds),
+            meta={**(result.meta or {}), "snoozed": snoozed},
         )
     if isinstance(result, Cancel):
         error = {"at": to_iso(now), "attempt": job.attempt, "error": _storable(f"cancelled: {result.reason}")}

@@ -23,7 +23,13 @@ class Leader:
     """
 
     def __init__(
-        self, engine: Engine, *, name: str, node: str, interval: float = 2.5, ttl: float = 10.0,
+        self,
+        engine: Engine,
+        *,
+        name: str,
+        node: str,
+        interval: float = 2.5,
+        ttl: float = 10.0,
         on_elected: Callable[[], None] | None = None,
     ) -> None:
         if not 0 < interval < ttl:

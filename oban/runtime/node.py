@@ -52,9 +52,7 @@ class NodeConfig:
 class Node:
     """Runs one node's queues and chores on ``engine``; ``insert`` is how cron inserts its jobs."""
 
-    def __init__(
-        self, engine: Engine, config: NodeConfig, insert: Callable[[list[Job]], Awaitable[list[Job]]]
-    ) -> None:
+    def __init__(self, engine: Engine, config: NodeConfig, insert: Callable[[list[Job]], Awaitable[list[Job]]]) -> None:
         self._engine = engine
         self.config = config
         self._insert = insert
@@ -102,7 +100,11 @@ class Node:
                 # lease passes on within 2.5 heartbeats, when its producers' rows are stale too.
                 beat = self.config.heartbeat_interval
                 self._leader = Leader(
-                    self._engine, name=self.config.name, node=self.config.node, interval=beat / 2, ttl=2 * beat,
+                    self._engine,
+                    name=self.config.name,
+                    node=self.config.node,
+                    interval=beat / 2,
+                    ttl=2 * beat,
                     on_elected=self._on_elected,
                 )
                 self._start_leader_work()
@@ -149,8 +151,14 @@ class Node:
     def _new_producer(self, queue: str, limit: int, paused: bool) -> Producer:
         assert self._acker is not None
         producer = Producer(
-            queue=queue, limit=limit, paused=paused, engine=self._engine, node=self.config.node,
-            name=self.config.name, ack=self._acker.add, threads=self._threads,
+            queue=queue,
+            limit=limit,
+            paused=paused,
+            engine=self._engine,
+            node=self.config.node,
+            name=self.config.name,
+            ack=self._acker.add,
+            threads=self._threads,
             poll_interval=self.config.stage_interval,
         )
         self._producers[queue] = producer
@@ -195,8 +203,9 @@ class Node:
                 await asyncio.gather(*self._background, return_exceptions=True)
             stragglers = [job.id for jobs in results for job in jobs]
             if stragglers:
-                log.error("shutdown grace period (%ss) ended with jobs still running; left for rescue: %s",
-                          grace, stragglers)
+                log.error(
+                    "shutdown grace period (%ss) ended with jobs still running; left for rescue: %s", grace, stragglers
+                )
             if self._acker is not None:
                 await self._acker.stop(timeout=max(5.0, deadline - asyncio.get_running_loop().time()))
             # Only now, with every outcome written, may the rows go: what is still executing is

@@ -47,9 +47,15 @@ class QueueInfo:
         meta = dict(record.meta)
         running = meta.get("running")
         return cls(
-            queue=record.queue, limit=int(meta.get("local_limit") or 0), paused=bool(meta.get("paused", False)),
-            running=sorted(running) if isinstance(running, list) else [], node=record.node,
-            started_at=record.started_at, uuid=record.uuid, name=record.name, meta=meta,
+            queue=record.queue,
+            limit=int(meta.get("local_limit") or 0),
+            paused=bool(meta.get("paused", False)),
+            running=sorted(running) if isinstance(running, list) else [],
+            node=record.node,
+            started_at=record.started_at,
+            uuid=record.uuid,
+            name=record.name,
+            meta=meta,
             updated_at=record.updated_at,
         )
 
@@ -138,8 +144,14 @@ class Producer:
     def info(self) -> QueueInfo:
         """This queue's limit, pause state and running job ids."""
         return QueueInfo(
-            queue=self.queue, limit=self.limit, paused=self.paused, running=sorted(self._running),
-            node=self.node, started_at=self.started_at, uuid=self.uuid, name=self.name,
+            queue=self.queue,
+            limit=self.limit,
+            paused=self.paused,
+            running=sorted(self._running),
+            node=self.node,
+            started_at=self.started_at,
+            uuid=self.uuid,
+            name=self.name,
             meta={"local_limit": self.limit, "paused": self.paused},
         )
 
@@ -147,8 +159,13 @@ class Producer:
         """This producer's heartbeat row, alive for ``ttl`` seconds from ``now``."""
         meta = {"local_limit": self.limit, "paused": self.paused, "running": sorted(self._running), "ttl": ttl}
         return ProducerRecord(
-            uuid=self.uuid, name=self.name, node=self.node, queue=self.queue, meta=meta,
-            started_at=self.started_at, updated_at=now,
+            uuid=self.uuid,
+            name=self.name,
+            node=self.node,
+            queue=self.queue,
+            meta=meta,
+            started_at=self.started_at,
+            updated_at=now,
         )
 
     async def stop(self, deadline: float) -> list[Job]:
@@ -172,10 +189,15 @@ class Producer:
             self._running[job.id][1].cancel()  # type: ignore[index]
         if stragglers:
             await asyncio.wait([task for _, task in self._running.values()], timeout=1.0)
-            telemetry.execute("oban.queue.shutdown", {
-                "queue": self.queue, "node": self.node, "elapsed": time.monotonic_ns() - stopping_at,
-                "orphaned": [job.id for job in stragglers],
-            })
+            telemetry.execute(
+                "oban.queue.shutdown",
+                {
+                    "queue": self.queue,
+                    "node": self.node,
+                    "elapsed": time.monotonic_ns() - stopping_at,
+                    "orphaned": [job.id for job in stragglers],
+                },
+            )
         telemetry.execute("oban.queue.stop", {**self._event_metadata(), "orphaned": [job.id for job in stragglers]})
         return stragglers
 

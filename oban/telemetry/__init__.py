@@ -34,6 +34,18 @@ EVENTS = sorted(
 from . import logger  # noqa: E402  (after EVENTS, which it reads)
 
 __all__ = [
-    "EVENTS", "JOB_EVENTS", "QUEUE_EVENTS", "SPANS", "Collector", "Handler", "Metadata",
-    "attach", "attached", "detach", "execute", "handlers", "logger", "span",
+    "EVENTS",
+    "JOB_EVENTS",
+    "QUEUE_EVENTS",
+    "SPANS",
+    "Collector",
+    "Handler",
+    "Metadata",
+    "attach",
+    "attached",
+    "detach",
+    "execute",
+    "handlers",
+    "logger",
+    "span",
 ]

@@ -36,9 +36,7 @@ _SPAN_SUFFIXES = (".start", ".stop", ".exception")
 
 def _rewatch() -> None:
     global _watched_spans
-    _watched_spans = frozenset(
-        name.rsplit(".", 1)[0] for name in _handlers if name.endswith(_SPAN_SUFFIXES)
-    )
+    _watched_spans = frozenset(name.rsplit(".", 1)[0] for name in _handlers if name.endswith(_SPAN_SUFFIXES))
 
 
 class Collector:
@@ -146,13 +144,17 @@ class _Span:
             return
         ended = time.monotonic_ns()
         metadata = {
-            "system_time": ended, "duration": ended - self._started, **self._metadata, **self._collector.get_all(),
+            "system_time": ended,
+            "duration": ended - self._started,
+            **self._metadata,
+            **self._collector.get_all(),
         }
         if error is None:
             execute(f"{self._prefix}.stop", metadata)
         elif isinstance(error, Exception):
             metadata.update(
-                error_type=type(error).__name__, error_message=str(error),
+                error_type=type(error).__name__,
+                error_message=str(error),
                 traceback="".join(traceback.format_exception(kind, error, _tb)),  # type: ignore[arg-type]
             )
             execute(f"{self._prefix}.exception", metadata)

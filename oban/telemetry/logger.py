@@ -107,9 +107,11 @@ class _LogHandler:
             return data
         if name == "oban.queue.shutdown":
             return {
-                "elapsed": _ms(meta.get("elapsed")), "event": name,
+                "elapsed": _ms(meta.get("elapsed")),
+                "event": name,
                 "message": "jobs were orphaned because they didn't finish executing in the allotted time",
-                "orphaned": meta.get("orphaned"), "queue": meta.get("queue"),
+                "orphaned": meta.get("orphaned"),
+                "queue": meta.get("queue"),
             }
         data = {key: value for key, value in meta.items() if key not in _DROPPED}
         if "duration" in data:
@@ -218,7 +220,9 @@ class JsonFormatter(logging.Formatter):
         if data is None:
             data = {
                 "at": datetime.fromtimestamp(record.created).astimezone().isoformat(),
-                "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
             }
             if record.exc_info:
                 data["exception"] = self.formatException(record.exc_info)

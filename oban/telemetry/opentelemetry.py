@@ -51,11 +51,15 @@ class OpenTelemetry:
     def _on_start(self, _name: str, meta: dict[str, Any]) -> None:
         worker = str(meta.get("worker"))
         span = self._tracer.start_span(
-            f"process {worker}", kind=SpanKind.CONSUMER,
+            f"process {worker}",
+            kind=SpanKind.CONSUMER,
             attributes={
-                "messaging.system": "oban", "messaging.operation.type": "process",
-                "messaging.destination.name": str(meta.get("queue")), "messaging.message.id": str(meta.get("id")),
-                "oban.job.id": int(meta.get("id") or 0), "oban.job.worker": worker,
+                "messaging.system": "oban",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": str(meta.get("queue")),
+                "messaging.message.id": str(meta.get("id")),
+                "oban.job.id": int(meta.get("id") or 0),
+                "oban.job.worker": worker,
                 "oban.job.attempt": int(meta.get("attempt") or 0),
                 "oban.job.max_attempts": int(getattr(meta.get("job"), "max_attempts", 0) or 0),
             },
@@ -66,7 +70,9 @@ class OpenTelemetry:
 
     def _on_end(self, name: str, meta: dict[str, Any]) -> None:
         attributes = {
-            "queue": str(meta.get("queue")), "worker": str(meta.get("worker")), "state": str(meta.get("state")),
+            "queue": str(meta.get("queue")),
+            "worker": str(meta.get("worker")),
+            "state": str(meta.get("state")),
         }
         self.count.add(1, attributes)
         self.duration.record((meta.get("duration") or 0) / 1e9, attributes)

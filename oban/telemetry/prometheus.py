@@ -56,24 +56,63 @@ class PrometheusMetrics:
         self.refresh_interval = refresh_interval
         self._id = f"oban-prometheus-{id(self)}"
         self._task: asyncio.Task[None] | None = None
-        self.jobs = Counter("jobs", "Job runs ended, by resulting state.", ["queue", "worker", "state"],
-                            namespace=namespace, registry=registry)
-        self.exceptions = Counter("job_exceptions", "Job runs that raised.", ["queue", "worker", "error_type"],
-                                  namespace=namespace, registry=registry)
-        self.duration = Histogram("job_duration_seconds", "Time a job run took.", ["queue", "worker", "state"],
-                                  namespace=namespace, registry=registry, buckets=buckets)
-        self.queue_time = Histogram("job_queue_time_seconds", "Time from a job being due to being claimed.",
-                                    ["queue", "worker"], namespace=namespace, registry=registry, buckets=buckets)
-        self.loop_exceptions = Counter("loop_exceptions", "Background loop failures.", ["loop"],
-                                       namespace=namespace, registry=registry)
-        self.queue_jobs = Gauge("queue_jobs", "Jobs in the table, by queue and state.", ["queue", "state"],
-                                namespace=namespace, registry=registry)
-        self.producer_limit = Gauge("producer_limit", "Concurrency limit of each live producer.",
-                                    ["node", "queue"], namespace=namespace, registry=registry)
-        self.producer_running = Gauge("producer_running", "Jobs each live producer is running.",
-                                      ["node", "queue"], namespace=namespace, registry=registry)
-        self.producer_paused = Gauge("producer_paused", "1 if the producer is paused.",
-                                     ["node", "queue"], namespace=namespace, registry=registry)
+        self.jobs = Counter(
+            "jobs",
+            "Job runs ended, by resulting state.",
+            ["queue", "worker", "state"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self.exceptions = Counter(
+            "job_exceptions",
+            "Job runs that raised.",
+            ["queue", "worker", "error_type"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "job_duration_seconds",
+            "Time a job run took.",
+            ["queue", "worker", "state"],
+            namespace=namespace,
+            registry=registry,
+            buckets=buckets,
+        )
+        self.queue_time = Histogram(
+            "job_queue_time_seconds",
+            "Time from a job being due to being claimed.",
+            ["queue", "worker"],
+            namespace=namespace,
+            registry=registry,
+            buckets=buckets,
+        )
+        self.loop_exceptions = Counter(
+            "loop_exceptions", "Background loop failures.", ["loop"], namespace=namespace, registry=registry
+        )
+        self.queue_jobs = Gauge(
+            "queue_jobs",
+            "Jobs in the table, by queue and state.",
+            ["queue", "state"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self.producer_limit = Gauge(
+            "producer_limit",
+            "Concurrency limit of each live producer.",
+            ["node", "queue"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self.producer_running = Gauge(
+            "producer_running",
+            "Jobs each live producer is running.",
+            ["node", "queue"],
+            namespace=namespace,
+            registry=registry,
+        )
+        self.producer_paused = Gauge(
+            "producer_paused", "1 if the producer is paused.", ["node", "queue"], namespace=namespace, registry=registry
+        )
 
     def attach(self) -> PrometheusMetrics:
         """Start counting job runs and loop failures from telemetry events."""

@@ -159,7 +159,8 @@ async def all_enqueued(oban: Oban | str | None = None, **filters: Any) -> list[J
     jobs = await instance.list_jobs(
         queue=queue if isinstance(queue, str) else None,
         worker=worker if isinstance(worker, str) or worker is None else worker_name(worker),
-        state=ENQUEUED_STATES, limit=100_000,
+        state=ENQUEUED_STATES,
+        limit=100_000,
     )
     return [job for job in jobs if matches(job, filters)]
 
@@ -351,6 +352,17 @@ async def reset_oban(oban: Oban | str | None = None) -> int:
 
 
 __all__ = [
-    "ANY", "ENQUEUED_STATES", "TIMESTAMP_DELTA", "all_enqueued", "assert_enqueued", "build_job", "drain_queue",
-    "matches", "mode", "perform_job", "process_job", "refute_enqueued", "reset_oban",
+    "ANY",
+    "ENQUEUED_STATES",
+    "TIMESTAMP_DELTA",
+    "all_enqueued",
+    "assert_enqueued",
+    "build_job",
+    "drain_queue",
+    "matches",
+    "mode",
+    "perform_job",
+    "process_job",
+    "refute_enqueued",
+    "reset_oban",
 ]

@@ -12,8 +12,14 @@ from oban._etf import decode_recorded
 
 @pytest.mark.parametrize(
     ("fields", "named"),
-    [({"queue": ""}, "queue"), ({"queue": "   "}, "queue"), ({"max_attempts": 0}, "max_attempts"),
-     ({"max_attempts": -1}, "max_attempts"), ({"priority": -1}, "priority"), ({"priority": 10}, "priority")],
+    [
+        ({"queue": ""}, "queue"),
+        ({"queue": "   "}, "queue"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"max_attempts": -1}, "max_attempts"),
+        ({"priority": -1}, "priority"),
+        ({"priority": 10}, "priority"),
+    ],
 )
 def test_bad_fields_raise_value_error_naming_the_field(fields, named):
     with pytest.raises(ValueError, match=named):

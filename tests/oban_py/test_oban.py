@@ -90,9 +90,13 @@ async def test_queues_are_checked_paused_resumed_and_scaled(oban_instance):
 
 async def test_oban_pys_option_spellings_are_accepted(oban_instance):
     oban = oban_instance(
-        queues={"default": 1}, stager={"interval": 0.2, "limit": 100}, pruner={"max_age": 3600, "interval": 60},
-        lifeline={"interval": 30, "rescue_after": 300}, scheduler={"timezone": "Europe/Paris"},
-        refresher={"interval": 2}, shutdown_grace_period=1.0,
+        queues={"default": 1},
+        stager={"interval": 0.2, "limit": 100},
+        pruner={"max_age": 3600, "interval": 60},
+        lifeline={"interval": 30, "rescue_after": 300},
+        scheduler={"timezone": "Europe/Paris"},
+        refresher={"interval": 2},
+        shutdown_grace_period=1.0,
     )
     assert oban.stage_interval == 0.2 and oban.shutdown_grace_period == 1.0
     with pytest.raises(ValueError, match="stager has unknown option"):

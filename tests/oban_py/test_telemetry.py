@@ -51,15 +51,34 @@ def test_span_adds_collected_metadata_and_duration():
 
 def test_every_event_name_of_oban_py_is_emitted():
     oban_py_events = {
-        "oban.job.exception", "oban.job.start", "oban.job.stop", "oban.leader.election.exception",
-        "oban.leader.election.start", "oban.leader.election.stop", "oban.lifeline.rescue.exception",
-        "oban.lifeline.rescue.start", "oban.lifeline.rescue.stop", "oban.producer.ack.exception",
-        "oban.producer.ack.start", "oban.producer.ack.stop", "oban.producer.get.exception",
-        "oban.producer.get.start", "oban.producer.get.stop", "oban.pruner.prune.exception",
-        "oban.pruner.prune.start", "oban.pruner.prune.stop", "oban.queue.shutdown",
-        "oban.refresher.refresh.exception", "oban.refresher.refresh.start", "oban.refresher.refresh.stop",
-        "oban.scheduler.evaluate.exception", "oban.scheduler.evaluate.start", "oban.scheduler.evaluate.stop",
-        "oban.stager.stage.exception", "oban.stager.stage.start", "oban.stager.stage.stop",
+        "oban.job.exception",
+        "oban.job.start",
+        "oban.job.stop",
+        "oban.leader.election.exception",
+        "oban.leader.election.start",
+        "oban.leader.election.stop",
+        "oban.lifeline.rescue.exception",
+        "oban.lifeline.rescue.start",
+        "oban.lifeline.rescue.stop",
+        "oban.producer.ack.exception",
+        "oban.producer.ack.start",
+        "oban.producer.ack.stop",
+        "oban.producer.get.exception",
+        "oban.producer.get.start",
+        "oban.producer.get.stop",
+        "oban.pruner.prune.exception",
+        "oban.pruner.prune.start",
+        "oban.pruner.prune.stop",
+        "oban.queue.shutdown",
+        "oban.refresher.refresh.exception",
+        "oban.refresher.refresh.start",
+        "oban.refresher.refresh.stop",
+        "oban.scheduler.evaluate.exception",
+        "oban.scheduler.evaluate.start",
+        "oban.scheduler.evaluate.stop",
+        "oban.stager.stage.exception",
+        "oban.stager.stage.start",
+        "oban.stager.stage.stop",
     }
     assert oban_py_events <= set(telemetry.EVENTS)
 
@@ -71,6 +90,7 @@ async def test_job_events_carry_the_job_state_duration_and_queue_time(oban_insta
     oban = oban_instance(queues={"default": 2}, stager={"interval": 0.1})
     fine, broken = await oban.enqueue_many(Fine.new({}), Broken.new({}))
     async with oban:
+
         async def done() -> bool:
             return (await oban.get_job(broken.id)).state == JobState.DISCARDED and len(events) >= 4
 
@@ -90,6 +110,7 @@ async def test_the_logger_writes_oban_pys_json_fields(oban_instance, caplog):
     job = await oban.enqueue(Fine.new({"a": 1}, tags=["t"]))
     with caplog.at_level(logging.INFO, logger="oban"):
         async with oban:
+
             async def done() -> bool:
                 return (await oban.get_job(job.id)).state == JobState.COMPLETED
 
@@ -99,7 +120,13 @@ async def test_the_logger_writes_oban_pys_json_fields(oban_instance, caplog):
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "oban" and r.getMessage().startswith("{")]
     stop = next(line for line in lines if line["event"] == "oban.job.stop")
     assert {k: stop[k] for k in ("id", "worker", "queue", "attempt", "max_attempts", "args", "meta", "tags")} == {
-        "id": job.id, "worker": Fine.new().worker, "queue": "default", "attempt": 1, "max_attempts": 20,
-        "args": {"a": 1}, "meta": {}, "tags": ["t"],
+        "id": job.id,
+        "worker": Fine.new().worker,
+        "queue": "default",
+        "attempt": 1,
+        "max_attempts": 20,
+        "args": {"a": 1},
+        "meta": {},
+        "tags": ["t"],
     }
     assert stop["state"] == "completed" and isinstance(stop["duration"], float)

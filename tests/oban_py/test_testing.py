@@ -130,10 +130,18 @@ class TestManualModeAndDraining:
         oban = oban_instance(testing="manual")
         await oban.enqueue_many(Omega.new({"n": 1}), Omega.new({"spawn": True}), Omega.new({"n": 3}, scheduled_in=600))
         assert await drain_queue(queue="omega") == {
-            "cancelled": 0, "completed": 3, "discarded": 0, "retryable": 0, "scheduled": 0,
+            "cancelled": 0,
+            "completed": 3,
+            "discarded": 0,
+            "retryable": 0,
+            "scheduled": 0,
         }
         assert await drain_queue(queue="alpha") == {
-            "cancelled": 0, "completed": 1, "discarded": 0, "retryable": 0, "scheduled": 0,
+            "cancelled": 0,
+            "completed": 1,
+            "discarded": 0,
+            "retryable": 0,
+            "scheduled": 0,
         }
 
     async def test_a_failing_job_is_recorded_then_raised_unless_with_safety(self, oban_instance):

@@ -52,7 +52,9 @@ LATEST_VERSION = 1
 
 _JSON_FIELDS = ("args", "meta", "tags", "errors", "attempted_by")
 _FINISHED_AT = {
-    JobState.COMPLETED: "completed_at", JobState.CANCELLED: "cancelled_at", JobState.DISCARDED: "discarded_at",
+    JobState.COMPLETED: "completed_at",
+    JobState.CANCELLED: "cancelled_at",
+    JobState.DISCARDED: "discarded_at",
 }
 
 
@@ -91,10 +93,19 @@ def _database(name: str) -> _Database:
 def _store(job: Job, meta: dict[str, Any]) -> dict[str, Any]:
     """The row for a job: scalars as they are, JSON fields encoded (so nothing aliases the caller)."""
     row = {
-        "id": job.id, "state": job.state, "queue": job.queue, "worker": job.worker, "attempt": job.attempt,
-        "max_attempts": job.max_attempts, "priority": job.priority, "inserted_at": job.inserted_at,
-        "scheduled_at": job.scheduled_at, "attempted_at": job.attempted_at, "completed_at": job.completed_at,
-        "cancelled_at": job.cancelled_at, "discarded_at": job.discarded_at,
+        "id": job.id,
+        "state": job.state,
+        "queue": job.queue,
+        "worker": job.worker,
+        "attempt": job.attempt,
+        "max_attempts": job.max_attempts,
+        "priority": job.priority,
+        "inserted_at": job.inserted_at,
+        "scheduled_at": job.scheduled_at,
+        "attempted_at": job.attempted_at,
+        "completed_at": job.completed_at,
+        "cancelled_at": job.cancelled_at,
+        "discarded_at": job.discarded_at,
     }
     values = {"args": job.args, "meta": meta, "tags": job.tags, "errors": job.errors, "attempted_by": job.attempted_by}
     for name in _JSON_FIELDS:
@@ -106,10 +117,21 @@ def _load(row: dict[str, Any], *, conflict: bool = False) -> Job:
     """A new job from a stored row."""
     values = {name: decode_json(row[name]) for name in _JSON_FIELDS}
     return stored_job(
-        id=row["id"], state=row["state"], queue=row["queue"], worker=row["worker"], attempt=row["attempt"],
-        max_attempts=row["max_attempts"], priority=row["priority"], inserted_at=row["inserted_at"],
-        scheduled_at=row["scheduled_at"], attempted_at=row["attempted_at"], completed_at=row["completed_at"],
-        cancelled_at=row["cancelled_at"], discarded_at=row["discarded_at"], conflict=conflict, **values,
+        id=row["id"],
+        state=row["state"],
+        queue=row["queue"],
+        worker=row["worker"],
+        attempt=row["attempt"],
+        max_attempts=row["max_attempts"],
+        priority=row["priority"],
+        inserted_at=row["inserted_at"],
+        scheduled_at=row["scheduled_at"],
+        attempted_at=row["attempted_at"],
+        completed_at=row["completed_at"],
+        cancelled_at=row["cancelled_at"],
+        discarded_at=row["discarded_at"],
+        conflict=conflict,
+        **values,
     )
 
 
@@ -267,22 +289,22 @@ class MemoryEngine(EngineBase):
                 return row
         return None
 
-    async def fetch_jobs(
-        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
-    ) -> list[Job]:
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
         if demand <= 0:
             return []
         attempted_by = encode_json([node] if uuid is None else [node, uuid], "attempted_by")
         with self._db.lock:
             db = self._ready()
             ready = [
-                row for row in db.jobs.values()
+                row
+                for row in db.jobs.values()
                 if row["state"] is JobState.AVAILABLE and row["queue"] == queue and row["attempt"] < row["max_attempts"]
             ]
             claimed = sorted(ready, key=_claim_order)[:demand]
             for row in claimed:
-                row.update(state=JobState.EXECUTING, attempt=row["attempt"] + 1, attempted_at=now,
-                           attempted_by=attempted_by)
+                row.update(
+                    state=JobState.EXECUTING, attempt=row["attempt"] + 1, attempted_at=now, attempted_by=attempted_by
+                )
             return [_load(row) for row in claimed]
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
@@ -321,14 +343,20 @@ class MemoryEngine(EngineBase):
             return None if row is None else _load(row)
 
     async def list_jobs(
-        self, *, queue: str | None = None, worker: str | None = None,
-        states: Sequence[JobState] | None = None, limit: int = 1000,
+        self,
+        *,
+        queue: str | None = None,
+        worker: str | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 1000,
     ) -> list[Job]:
         wanted = None if states is None else {JobState(state) for state in states}
         with self._db.lock:
             rows = [
-                row for row in self._ready().jobs.values()
-                if (queue is None or row["queue"] == queue) and (worker is None or row["worker"] == worker)
+                row
+                for row in self._ready().jobs.values()
+                if (queue is None or row["queue"] == queue)
+                and (worker is None or row["worker"] == worker)
                 and (wanted is None or row["state"] in wanted)
             ]
             rows.sort(key=lambda row: row["id"], reverse=True)
@@ -365,8 +393,12 @@ class MemoryEngine(EngineBase):
                 if row is None or row["state"] in (JobState.AVAILABLE, JobState.EXECUTING):
                     continue
                 row.update(
-                    state=JobState.AVAILABLE, scheduled_at=now, completed_at=None, cancelled_at=None,
-                    discarded_at=None, max_attempts=max(row["max_attempts"], row["attempt"] + 1),
+                    state=JobState.AVAILABLE,
+                    scheduled_at=now,
+                    completed_at=None,
+                    cancelled_at=None,
+                    discarded_at=None,
+                    max_attempts=max(row["max_attempts"], row["attempt"] + 1),
                 )
                 count += 1
         return count
@@ -405,8 +437,10 @@ class MemoryEngine(EngineBase):
     async def stage_jobs(self, now: datetime, limit: int, queue: str | None = None) -> list[str]:
         with self._db.lock:
             due = [
-                row for row in self._ready().jobs.values()
-                if row["state"] in (JobState.SCHEDULED, JobState.RETRYABLE) and row["scheduled_at"] <= now
+                row
+                for row in self._ready().jobs.values()
+                if row["state"] in (JobState.SCHEDULED, JobState.RETRYABLE)
+                and row["scheduled_at"] <= now
                 and (queue is None or row["queue"] == queue)
             ]
             due.sort(key=lambda row: (row["scheduled_at"], row["id"]))
@@ -419,7 +453,8 @@ class MemoryEngine(EngineBase):
         with self._db.lock:
             db = self._ready()
             doomed = [
-                job_id for job_id, row in sorted(db.jobs.items())
+                job_id
+                for job_id, row in sorted(db.jobs.items())
                 if row["state"] in _FINISHED_AT and (row[_FINISHED_AT[row["state"]]] or before) < before
             ][: max(0, int(limit))]
             for job_id in doomed:
@@ -435,9 +470,7 @@ class MemoryEngine(EngineBase):
                     continue
                 claimed_by = decode_json(row["attempted_by"])
                 producer = db.producers.get(claimed_by[-1]) if claimed_by else None
-                orphaned = (
-                    row["attempted_at"] < fallback_before if producer is None else not producer.alive(now)
-                )
+                orphaned = row["attempted_at"] < fallback_before if producer is None else not producer.alive(now)
                 if not orphaned:
                     continue
                 entry = {"at": to_iso(now), "attempt": row["attempt"], "error": RESCUE_ERROR}
@@ -482,9 +515,13 @@ class MemoryEngine(EngineBase):
                 known = db.producers.get(record.uuid)
                 started = known.started_at if known is not None else record.started_at
                 db.producers[record.uuid] = ProducerRecord(
-                    uuid=record.uuid, name=known.name if known else record.name,
-                    node=known.node if known else record.node, queue=known.queue if known else record.queue,
-                    meta=meta, started_at=started, updated_at=record.updated_at,
+                    uuid=record.uuid,
+                    name=known.name if known else record.name,
+                    node=known.node if known else record.node,
+                    queue=known.queue if known else record.queue,
+                    meta=meta,
+                    started_at=started,
+                    updated_at=record.updated_at,
                 )
 
     async def retire_producers(self, uuids: Sequence[str], now: datetime) -> None:
@@ -494,8 +531,13 @@ class MemoryEngine(EngineBase):
                 known = db.producers.get(uuid)
                 if known is not None:
                     db.producers[uuid] = ProducerRecord(
-                        uuid=known.uuid, name=known.name, node=known.node, queue=known.queue,
-                        meta={**known.meta, "ttl": 0}, started_at=known.started_at, updated_at=now,
+                        uuid=known.uuid,
+                        name=known.name,
+                        node=known.node,
+                        queue=known.queue,
+                        meta={**known.meta, "ttl": 0},
+                        started_at=known.started_at,
+                        updated_at=now,
                     )
 
     async def list_producers(self) -> list[ProducerRecord]:
@@ -504,8 +546,13 @@ class MemoryEngine(EngineBase):
         records.sort(key=lambda p: (p.name, p.node, p.queue, p.uuid))
         return [
             ProducerRecord(
-                uuid=p.uuid, name=p.name, node=p.node, queue=p.queue, meta=decode_json(encode_json(p.meta, "meta")),
-                started_at=p.started_at, updated_at=p.updated_at,
+                uuid=p.uuid,
+                name=p.name,
+                node=p.node,
+                queue=p.queue,
+                meta=decode_json(encode_json(p.meta, "meta")),
+                started_at=p.started_at,
+                updated_at=p.updated_at,
             )
             for p in records
         ]

@@ -20,7 +20,9 @@ from ...errors import DatabaseError, ObanError
 from ..protocol import PARTS
 
 PROTOCOL_METHODS = frozenset(
-    name for part in PARTS for name, member in vars(part).items()
+    name
+    for part in PARTS
+    for name, member in vars(part).items()
     if not name.startswith("_") and inspect.iscoroutinefunction(member)
 )
 """The names of every coroutine method the protocol defines."""

@@ -19,21 +19,49 @@ from ...job import UNIQ_KEY, Job, JobState, schedule_state
 from ..protocol import CHANNELS
 
 COLUMNS = (
-    "id", "state", "queue", "worker", "args", "meta", "tags", "errors", "attempted_by", "attempt",
-    "max_attempts", "priority", "inserted_at", "scheduled_at", "attempted_at", "completed_at",
-    "cancelled_at", "discarded_at",
+    "id",
+    "state",
+    "queue",
+    "worker",
+    "args",
+    "meta",
+    "tags",
+    "errors",
+    "attempted_by",
+    "attempt",
+    "max_attempts",
+    "priority",
+    "inserted_at",
+    "scheduled_at",
+    "attempted_at",
+    "completed_at",
+    "cancelled_at",
+    "discarded_at",
 )
 """The columns of ``oban_jobs`` in the order ``job_from_row`` reads them."""
 
 
 def stored_job(
-    *, id: int, worker: str, state: str | JobState = JobState.AVAILABLE, queue: str = "default",
-    args: dict[str, Any] | None = None, meta: dict[str, Any] | None = None, tags: list[str] | None = None,
-    errors: list[dict[str, Any]] | None = None, attempted_by: list[str] | None = None, attempt: int = 0,
-    max_attempts: int = 20, priority: int = 0, inserted_at: datetime | None = None,
-    scheduled_at: datetime | None = None, attempted_at: datetime | None = None,
-    completed_at: datetime | None = None, cancelled_at: datetime | None = None,
-    discarded_at: datetime | None = None, conflict: bool = False,
+    *,
+    id: int,
+    worker: str,
+    state: str | JobState = JobState.AVAILABLE,
+    queue: str = "default",
+    args: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    attempted_by: list[str] | None = None,
+    attempt: int = 0,
+    max_attempts: int = 20,
+    priority: int = 0,
+    inserted_at: datetime | None = None,
+    scheduled_at: datetime | None = None,
+    attempted_at: datetime | None = None,
+    completed_at: datetime | None = None,
+    cancelled_at: datetime | None = None,
+    discarded_at: datetime | None = None,
+    conflict: bool = False,
 ) -> Job:
     """A job from stored values, taken as they are (no validation); timestamps aware UTC.
 
@@ -72,13 +100,24 @@ def job_from_row(row: Sequence[Any], timestamp: Callable[[Any], datetime | None]
     ``timestamp`` turns a stored time into aware UTC.
     """
     return stored_job(
-        id=row[0], state=row[1], queue=row[2], worker=row[3],
-        args=decode(row[4], {}), meta=decode(row[5], {}), tags=decode(row[6], []),
-        errors=decode(row[7], []), attempted_by=decode(row[8], []),
-        attempt=row[9], max_attempts=row[10], priority=row[11],
-        inserted_at=timestamp(row[12]), scheduled_at=timestamp(row[13]),
-        attempted_at=timestamp(row[14]), completed_at=timestamp(row[15]),
-        cancelled_at=timestamp(row[16]), discarded_at=timestamp(row[17]),
+        id=row[0],
+        state=row[1],
+        queue=row[2],
+        worker=row[3],
+        args=decode(row[4], {}),
+        meta=decode(row[5], {}),
+        tags=decode(row[6], []),
+        errors=decode(row[7], []),
+        attempted_by=decode(row[8], []),
+        attempt=row[9],
+        max_attempts=row[10],
+        priority=row[11],
+        inserted_at=timestamp(row[12]),
+        scheduled_at=timestamp(row[13]),
+        attempted_at=timestamp(row[14]),
+        completed_at=timestamp(row[15]),
+        cancelled_at=timestamp(row[16]),
+        discarded_at=timestamp(row[17]),
     )
 
 

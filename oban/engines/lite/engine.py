@@ -62,7 +62,6 @@ LATEST_VERSION = _MIGRATIONS.latest
 _Row = tuple[Any, ...]
 
 
-
 def _time(text: str) -> datetime:
     value = from_iso(text)
     assert value is not None
@@ -258,10 +257,16 @@ class LiteEngine(EngineBase):
     def _insert_row(job: Job, meta: dict[str, Any], now_text: str) -> tuple[Any, ...]:
         scheduled = to_iso(job.scheduled_at) if job.scheduled_at is not None else now_text
         return (
-            job.state.value, job.queue, job.worker,
-            encode_json(job.args, "args"), encode_json(meta, "meta"),
+            job.state.value,
+            job.queue,
+            job.worker,
+            encode_json(job.args, "args"),
+            encode_json(meta, "meta"),
             encode_json(job.tags, "tags"),
-            job.max_attempts, job.priority, now_text, scheduled,
+            job.max_attempts,
+            job.priority,
+            now_text,
+            scheduled,
         )
 
     @staticmethod
@@ -271,8 +276,12 @@ class LiteEngine(EngineBase):
         return inserted_job(job, job_id, inserted_at, scheduled_at, meta)
 
     def _insert_sync(
-        self, db: sqlite3.Connection, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
-        rows: list[tuple[Any, ...]], now: datetime,
+        self,
+        db: sqlite3.Connection,
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        now: datetime,
     ) -> list[Job]:
         def work() -> list[Job]:
             inserted = self._insert_all(db.execute, db.executemany, jobs, prepared, rows, now)
@@ -283,8 +292,13 @@ class LiteEngine(EngineBase):
         return _in_write_transaction(db, work)
 
     def _insert_all(
-        self, execute: Callable[..., Any], executemany: Callable[..., Any], jobs: Sequence[Job],
-        prepared: Sequence[tuple[dict[str, Any], str | None]], rows: list[tuple[Any, ...]], now: datetime,
+        self,
+        execute: Callable[..., Any],
+        executemany: Callable[..., Any],
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        now: datetime,
     ) -> list[Job]:
         results: list[Job] = list(jobs)
         pending: list[int] = []
@@ -340,8 +354,12 @@ class LiteEngine(EngineBase):
         return existing
 
     async def _insert_in_user_transaction(
-        self, conn: aiosqlite.Connection, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
-        rows: list[tuple[Any, ...]], now: datetime,
+        self,
+        conn: aiosqlite.Connection,
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        now: datetime,
     ) -> list[Job]:
         if not isinstance(conn, aiosqlite.Connection):
             raise TypeError(f"conn must be an aiosqlite.Connection for LiteEngine, got {type(conn).__name__}")
@@ -372,9 +390,7 @@ class LiteEngine(EngineBase):
 
     # -- running -------------------------------------------------------------------------------
 
-    async def fetch_jobs(
-        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
-    ) -> list[Job]:
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
         if demand <= 0:
             return []
         attempted_by = encode_json([node] if uuid is None else [node, uuid], "attempted_by")
@@ -441,8 +457,12 @@ class LiteEngine(EngineBase):
         return await self._run(select)
 
     async def list_jobs(
-        self, *, queue: str | None = None, worker: str | None = None,
-        states: Sequence[JobState] | None = None, limit: int = 1000,
+        self,
+        *,
+        queue: str | None = None,
+        worker: str | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 1000,
     ) -> list[Job]:
         sql = (
             _Q["select_jobs_by_id"].split("WHERE")[0]
@@ -451,7 +471,9 @@ class LiteEngine(EngineBase):
             " ORDER BY id DESC LIMIT :limit"
         )
         params = {
-            "queue": queue, "worker": worker, "limit": limit,
+            "queue": queue,
+            "worker": worker,
+            "limit": limit,
             "states": None if states is None else encode_json([JobState(s).value for s in states], "states"),
         }
 
@@ -496,10 +518,16 @@ class LiteEngine(EngineBase):
     @staticmethod
     def _update_params(job: Job, now: datetime) -> dict[str, Any]:
         return {
-            "id": job.id, "args": encode_json(job.args, "args"), "meta": encode_json(job.meta, "meta"),
-            "max_attempts": job.max_attempts, "priority": job.priority, "queue": job.queue,
-            "scheduled_at": to_iso(job.scheduled_at or now), "tags": encode_json(job.tags, "tags"),
-            "worker": job.worker, "state": job.state.value,
+            "id": job.id,
+            "args": encode_json(job.args, "args"),
+            "meta": encode_json(job.meta, "meta"),
+            "max_attempts": job.max_attempts,
+            "priority": job.priority,
+            "queue": job.queue,
+            "scheduled_at": to_iso(job.scheduled_at or now),
+            "tags": encode_json(job.tags, "tags"),
+            "worker": job.worker,
+            "state": job.state.value,
         }
 
     async def update_jobs(self, ids: Sequence[int], change: Callable[[Job], Job]) -> list[Job]:
@@ -535,7 +563,9 @@ class LiteEngine(EngineBase):
 
     async def rescue_jobs(self, now: datetime, fallback_before: datetime) -> tuple[int, int]:
         params = {
-            "now": to_iso(now), "fallback_before": to_iso(fallback_before), "error": RESCUE_ERROR,
+            "now": to_iso(now),
+            "fallback_before": to_iso(fallback_before),
+            "error": RESCUE_ERROR,
             "forget_before": to_iso(now - timedelta(seconds=PRODUCER_RETENTION)),
         }
 
@@ -556,8 +586,12 @@ class LiteEngine(EngineBase):
     async def record_producers(self, producers: Sequence[ProducerRecord]) -> None:
         rows = [
             {
-                "uuid": p.uuid, "name": p.name, "node": p.node, "queue": p.queue,
-                "meta": encode_json(p.meta, "meta"), "started_at": to_iso(p.started_at),
+                "uuid": p.uuid,
+                "name": p.name,
+                "node": p.node,
+                "queue": p.queue,
+                "meta": encode_json(p.meta, "meta"),
+                "started_at": to_iso(p.started_at),
                 "updated_at": to_iso(p.updated_at),
                 "expires_at": to_iso(p.updated_at + timedelta(seconds=p.ttl)),
             }
@@ -575,8 +609,13 @@ class LiteEngine(EngineBase):
         def select(db: sqlite3.Connection) -> list[ProducerRecord]:
             return [
                 ProducerRecord(
-                    uuid=uuid, name=name, node=node, queue=queue, meta=decode_json(meta, {}),
-                    started_at=_time(started_at), updated_at=_time(updated_at),
+                    uuid=uuid,
+                    name=name,
+                    node=node,
+                    queue=queue,
+                    meta=decode_json(meta, {}),
+                    started_at=_time(started_at),
+                    updated_at=_time(updated_at),
                 )
                 for uuid, name, node, queue, meta, started_at, updated_at in db.execute(_Q["list_producers"])
             ]
@@ -587,7 +626,9 @@ class LiteEngine(EngineBase):
 
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
         params = {
-            "name": name, "node": node, "now": to_iso(now),
+            "name": name,
+            "node": node,
+            "now": to_iso(now),
             "expires_at": to_iso(now + timedelta(seconds=ttl)),
         }
 
@@ -626,7 +667,9 @@ class LiteEngine(EngineBase):
             if self._poller is not None:
                 return
             poller = TablePoller(
-                _NotificationTable(self), sender=hub.process_token(self._hub_key), deliver=self._deliver,
+                _NotificationTable(self),
+                sender=hub.process_token(self._hub_key),
+                deliver=self._deliver,
                 interval=self._poll_interval,
             )
             try:

@@ -34,8 +34,13 @@ class Target:
     def connect_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``asyncmy.connect`` / ``asyncmy.create_pool``."""
         kwargs: dict[str, Any] = {
-            "host": self.host, "port": self.port, "user": self.user, "password": self.password,
-            "database": self.database, "charset": "utf8mb4", "autocommit": True,
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "database": self.database,
+            "charset": "utf8mb4",
+            "autocommit": True,
             "connect_timeout": self.connect_timeout,
         }
         if self.unix_socket:

@@ -88,6 +88,7 @@ _INSERT_VALUES = _INSERT_VALUES.strip()
 _NOTIFY_HEAD, _, _NOTIFY_VALUES = _Q["insert_notification"].partition("VALUES")
 _NOTIFY_VALUES = _NOTIFY_VALUES.strip()
 
+
 def _time(value: datetime) -> datetime:
     stored = aware_utc(value)
     assert stored is not None
@@ -296,8 +297,11 @@ class MySQLEngine(EngineBase):
             if self._id_strategy is None:
                 self._id_strategy = self.server.id_strategy
             self._pool = await asyncmy.create_pool(
-                minsize=self.pool_min_size, maxsize=self.pool_max_size, pool_recycle=1800,
-                init_command=self._init_command(), **kwargs,
+                minsize=self.pool_min_size,
+                maxsize=self.pool_max_size,
+                pool_recycle=1800,
+                init_command=self._init_command(),
+                **kwargs,
             )
 
     def _server_info(self, row: _Row) -> ServerInfo:
@@ -315,8 +319,12 @@ class MySQLEngine(EngineBase):
             strategy = "per_row"
         read_committed = not (int(log_bin or 0) and str(binlog_format).upper() == "STATEMENT")
         return ServerInfo(
-            version=version, mariadb=mariadb, autoinc_lock_mode=autoinc_mode, read_committed=read_committed,
-            id_strategy=strategy, max_allowed_packet=int(max_packet),
+            version=version,
+            mariadb=mariadb,
+            autoinc_lock_mode=autoinc_mode,
+            read_committed=read_committed,
+            id_strategy=strategy,
+            max_allowed_packet=int(max_packet),
         )
 
     def _init_command(self) -> str:
@@ -555,9 +563,15 @@ class MySQLEngine(EngineBase):
         stored_now = naive_utc(now)
         return [
             (
-                job.state.value, job.queue, job.worker,
-                encode(job.args, "args"), encode(meta, "meta"), encode(job.tags, "tags"),
-                job.max_attempts, job.priority, stored_now,
+                job.state.value,
+                job.queue,
+                job.worker,
+                encode(job.args, "args"),
+                encode(meta, "meta"),
+                encode(job.tags, "tags"),
+                job.max_attempts,
+                job.priority,
+                stored_now,
                 stored_now if job.scheduled_at is None else naive_utc(job.scheduled_at),
             )
             for job, (meta, _) in zip(jobs, prepared, strict=True)
@@ -568,13 +582,18 @@ class MySQLEngine(EngineBase):
         return inserted_job(job, job_id, now, now if job.scheduled_at is None else as_utc(job.scheduled_at), meta)
 
     async def _insert_all(
-        self, cursor: Any, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
-        rows: list[tuple[Any, ...]], now: datetime,
+        self,
+        cursor: Any,
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        now: datetime,
     ) -> list[Job]:
         """Insert in order; plain jobs go in multi-row statements, unique ones one by one under their lock."""
         results = list(jobs)
         keys = {
-            index: key for index, (_, key) in enumerate(prepared)
+            index: key
+            for index, (_, key) in enumerate(prepared)
             if key is not None and jobs[index].unique is not None and jobs[index].unique.states  # type: ignore[union-attr]
         }
         unique = set(keys)
@@ -679,8 +698,12 @@ class MySQLEngine(EngineBase):
         return existing
 
     async def _insert_in_user_transaction(
-        self, conn: Any, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]],
-        rows: list[tuple[Any, ...]], now: datetime,
+        self,
+        conn: Any,
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        now: datetime,
     ) -> list[Job]:
         if not isinstance(conn, asyncmy.Connection):
             raise TypeError(f"conn must be an asyncmy.Connection for MySQLEngine, got {type(conn).__name__}")
@@ -709,9 +732,7 @@ class MySQLEngine(EngineBase):
         return inserted
 
     @staticmethod
-    def _notification(
-        channel: str, payloads: Sequence[dict[str, Any]], sender: str
-    ) -> tuple[str, list[Any]] | None:
+    def _notification(channel: str, payloads: Sequence[dict[str, Any]], sender: str) -> tuple[str, list[Any]] | None:
         """The statement (and its parameters) that writes ``payloads`` for other nodes to poll."""
         if not payloads:
             return None
@@ -720,9 +741,7 @@ class MySQLEngine(EngineBase):
 
     # -- running -------------------------------------------------------------------------------
 
-    async def fetch_jobs(
-        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
-    ) -> list[Job]:
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
         """Claim up to ``demand`` available jobs of ``queue``; see ``Engine.fetch_jobs``."""
         if demand <= 0:
             return []
@@ -747,8 +766,11 @@ class MySQLEngine(EngineBase):
             pending[:] = [_job_from_row(row) for row in rows]  # decoded first: a claim must not be lost
             await cursor.execute_and_commit(
                 _Q["claim_jobs"],
-                {"ids": tuple(job.id for job in pending), "now": attempted_at,
-                 "attempted_by": encode_json(attempted_by, "attempted_by")},
+                {
+                    "ids": tuple(job.id for job in pending),
+                    "now": attempted_at,
+                    "attempted_by": encode_json(attempted_by, "attempted_by"),
+                },
             )
             return claimed(pending)
 
@@ -788,7 +810,8 @@ class MySQLEngine(EngineBase):
                 continue  # still unreachable: ask again next time
             self._unsettled.remove(claim)
             ours = {
-                job_id for job_id, _attempt, at, by in rows
+                job_id
+                for job_id, _attempt, at, by in rows
                 if at == attempted_at and decode_json(by, []) == attempted_by
             }
             for job in jobs:
@@ -848,7 +871,9 @@ class MySQLEngine(EngineBase):
     @staticmethod
     def _ack_document(ack: Ack) -> dict[str, Any]:
         document: dict[str, Any] = {
-            "id": int(ack.job_id), "attempt": ack.attempt, "state": JobState(ack.state).value,
+            "id": int(ack.job_id),
+            "attempt": ack.attempt,
+            "state": JobState(ack.state).value,
             "at": naive_utc(ack.at).isoformat(sep=" ", timespec="microseconds"),
         }
         if ack.scheduled_at is not None:
@@ -878,16 +903,23 @@ class MySQLEngine(EngineBase):
         return await self._run(select, transaction=False)
 
     async def list_jobs(
-        self, *, queue: str | None = None, worker: str | None = None,
-        states: Sequence[JobState] | None = None, limit: int = 1000,
+        self,
+        *,
+        queue: str | None = None,
+        worker: str | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 1000,
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first."""
         chosen = None if states is None else tuple(sorted({JobState(state).value for state in states}))
         if chosen == ():
             return []
         params = {
-            "queue": queue, "worker": worker, "limit": int(limit),
-            "any_state": chosen is None, "states": chosen or ("",),
+            "queue": queue,
+            "worker": worker,
+            "limit": int(limit),
+            "any_state": chosen is None,
+            "states": chosen or ("",),
         }
 
         async def select(cursor: Any) -> list[Job]:
@@ -954,10 +986,16 @@ class MySQLEngine(EngineBase):
     @staticmethod
     def _update_params(job: Job, now: datetime) -> dict[str, Any]:
         return {
-            "id": job.id, "args": encode_json(job.args, "args"), "meta": encode_json(job.meta, "meta"),
-            "max_attempts": job.max_attempts, "priority": job.priority, "queue": job.queue,
-            "scheduled_at": naive_utc(job.scheduled_at or now), "tags": encode_json(job.tags, "tags"),
-            "worker": job.worker, "state": JobState(job.state).value,
+            "id": job.id,
+            "args": encode_json(job.args, "args"),
+            "meta": encode_json(job.meta, "meta"),
+            "max_attempts": job.max_attempts,
+            "priority": job.priority,
+            "queue": job.queue,
+            "scheduled_at": naive_utc(job.scheduled_at or now),
+            "tags": encode_json(job.tags, "tags"),
+            "worker": job.worker,
+            "state": JobState(job.state).value,
         }
 
     async def update_jobs(self, ids: Sequence[int], change: Callable[[Job], Job]) -> list[Job]:
@@ -1009,8 +1047,11 @@ class MySQLEngine(EngineBase):
         """Rescue jobs of stale producers (or of none, attempted before ``fallback_before``), noting
         why in ``errors``; then forget producers long stale. Returns (rescued, discarded)."""
         params = {
-            "now": naive_utc(now), "fallback_before": naive_utc(fallback_before), "at": to_iso(now),
-            "error": RESCUE_ERROR, "forget_before": naive_utc(now - timedelta(seconds=PRODUCER_RETENTION)),
+            "now": naive_utc(now),
+            "fallback_before": naive_utc(fallback_before),
+            "at": to_iso(now),
+            "error": RESCUE_ERROR,
+            "forget_before": naive_utc(now - timedelta(seconds=PRODUCER_RETENTION)),
         }
 
         async def rescue(cursor: Any) -> tuple[int, int]:
@@ -1033,8 +1074,14 @@ class MySQLEngine(EngineBase):
             value
             for p in producers
             for value in (
-                p.uuid, p.name, p.node, p.queue, encode_json(p.meta, "meta"), naive_utc(p.started_at),
-                naive_utc(p.updated_at), naive_utc(p.updated_at + timedelta(seconds=p.ttl)),
+                p.uuid,
+                p.name,
+                p.node,
+                p.queue,
+                encode_json(p.meta, "meta"),
+                naive_utc(p.started_at),
+                naive_utc(p.updated_at),
+                naive_utc(p.updated_at + timedelta(seconds=p.ttl)),
             )
         ]
         head, _, row = _Q["record_producers"].partition("VALUES")
@@ -1063,8 +1110,13 @@ class MySQLEngine(EngineBase):
             await cursor.execute(_Q["list_producers"])
             return [
                 ProducerRecord(
-                    uuid=uuid, name=name, node=node, queue=queue, meta=decode_json(meta, {}),
-                    started_at=_time(started_at), updated_at=_time(updated_at),
+                    uuid=uuid,
+                    name=name,
+                    node=node,
+                    queue=queue,
+                    meta=decode_json(meta, {}),
+                    started_at=_time(started_at),
+                    updated_at=_time(updated_at),
                 )
                 for uuid, name, node, queue, meta, started_at, updated_at in await cursor.fetchall()
             ]
@@ -1076,7 +1128,9 @@ class MySQLEngine(EngineBase):
     async def elect_leader(self, name: str, node: str, ttl: float, now: datetime) -> bool:
         """Take or renew the lease for ``name``; True if ``node`` holds it afterwards."""
         params = {
-            "name": name, "node": node, "now": naive_utc(now),
+            "name": name,
+            "node": node,
+            "now": naive_utc(now),
             "expires_at": naive_utc(now + timedelta(seconds=ttl)),
         }
 
@@ -1124,8 +1178,10 @@ class MySQLEngine(EngineBase):
             if self._poller is not None:
                 return
             poller = TablePoller(
-                _NotificationTable(self._connect_one), sender=hub.process_token(self._hub_key),
-                deliver=self._deliver, interval=self.poll_interval,
+                _NotificationTable(self._connect_one),
+                sender=hub.process_token(self._hub_key),
+                deliver=self._deliver,
+                interval=self.poll_interval,
             )
             try:
                 await poller.start()

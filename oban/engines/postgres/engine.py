@@ -110,13 +110,24 @@ def _decode(value: Any, default: Any) -> Any:
 
 def _job_from_row(row: Any) -> Job:
     return stored_job(
-        id=row["id"], state=row["state"], queue=row["queue"], worker=row["worker"],
-        args=_decode(row["args"], {}), meta=_decode(row["meta"], {}), tags=_decode(row["tags"], []),
-        errors=_decode(row["errors"], []), attempted_by=list(row["attempted_by"] or ()),
-        attempt=row["attempt"], max_attempts=row["max_attempts"], priority=row["priority"],
-        inserted_at=aware_utc(row["inserted_at"]), scheduled_at=aware_utc(row["scheduled_at"]),
-        attempted_at=aware_utc(row["attempted_at"]), completed_at=aware_utc(row["completed_at"]),
-        cancelled_at=aware_utc(row["cancelled_at"]), discarded_at=aware_utc(row["discarded_at"]),
+        id=row["id"],
+        state=row["state"],
+        queue=row["queue"],
+        worker=row["worker"],
+        args=_decode(row["args"], {}),
+        meta=_decode(row["meta"], {}),
+        tags=_decode(row["tags"], []),
+        errors=_decode(row["errors"], []),
+        attempted_by=list(row["attempted_by"] or ()),
+        attempt=row["attempt"],
+        max_attempts=row["max_attempts"],
+        priority=row["priority"],
+        inserted_at=aware_utc(row["inserted_at"]),
+        scheduled_at=aware_utc(row["scheduled_at"]),
+        attempted_at=aware_utc(row["attempted_at"]),
+        completed_at=aware_utc(row["completed_at"]),
+        cancelled_at=aware_utc(row["cancelled_at"]),
+        discarded_at=aware_utc(row["discarded_at"]),
     )
 
 
@@ -263,7 +274,9 @@ class PostgresEngine(EngineBase):
         async with self._connecting:
             if self._pool is None:
                 pool = await asyncpg.create_pool(
-                    self._connect_dsn, min_size=self._pool_min, max_size=self._pool_max,
+                    self._connect_dsn,
+                    min_size=self._pool_min,
+                    max_size=self._pool_max,
                     **self._settings("oban", pool=True),
                 )
                 self._pooled = _Pooled(pool)
@@ -381,7 +394,15 @@ class PostgresEngine(EngineBase):
 
     def _insert_args(self, jobs: Sequence[Job], metas: Sequence[dict[str, Any]], now: datetime) -> tuple[Any, ...]:
         states, queues, workers, args, encoded_metas, tags, attempts, priorities, scheduled = (
-            [], [], [], [], [], [], [], [], []
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
         )
         for job, meta in zip(jobs, metas, strict=True):
             states.append(job.state.value)
@@ -394,7 +415,16 @@ class PostgresEngine(EngineBase):
             priorities.append(job.priority)
             scheduled.append(naive_utc(job.scheduled_at) if job.scheduled_at is not None else now)
         return (
-            states, queues, workers, args, encoded_metas, tags, attempts, priorities, now, scheduled,
+            states,
+            queues,
+            workers,
+            args,
+            encoded_metas,
+            tags,
+            attempts,
+            priorities,
+            now,
+            scheduled,
             self._channels["insert"],
         )
 
@@ -459,7 +489,11 @@ class PostgresEngine(EngineBase):
         assert unique is not None
         since = None if unique.period is None else now - timedelta(seconds=unique.period)
         row = await conn.fetchrow(
-            self._q["find_unique"], key, sorted(s.value for s in unique.states), since, unique.timestamp,
+            self._q["find_unique"],
+            key,
+            sorted(s.value for s in unique.states),
+            since,
+            unique.timestamp,
         )
         return None if row is None else _job_from_row(row)
 
@@ -471,9 +505,7 @@ class PostgresEngine(EngineBase):
 
     # -- running -------------------------------------------------------------------------------
 
-    async def fetch_jobs(
-        self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None
-    ) -> list[Job]:
+    async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
         """Claim up to ``demand`` jobs of ``queue`` in one statement (``FOR UPDATE SKIP LOCKED``)."""
         if demand <= 0:
             return []
@@ -533,8 +565,12 @@ class PostgresEngine(EngineBase):
         return _job_from_row(rows[0]) if rows else None
 
     async def list_jobs(
-        self, *, queue: str | None = None, worker: str | None = None,
-        states: Sequence[JobState] | None = None, limit: int = 1000,
+        self,
+        *,
+        queue: str | None = None,
+        worker: str | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 1000,
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first."""
         wanted = None if states is None else [JobState(state).value for state in states]
@@ -574,9 +610,16 @@ class PostgresEngine(EngineBase):
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [], [])
         for job in jobs:
             values = (
-                job.id, encode_json(job.args, "args"), job.max_attempts, encode_json(job.meta, "meta"),
-                job.priority, job.queue, naive_utc(job.scheduled_at or now), encode_json(job.tags, "tags"),
-                job.worker, job.state.value,
+                job.id,
+                encode_json(job.args, "args"),
+                job.max_attempts,
+                encode_json(job.meta, "meta"),
+                job.priority,
+                job.queue,
+                naive_utc(job.scheduled_at or now),
+                encode_json(job.tags, "tags"),
+                job.worker,
+                job.state.value,
             )
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
@@ -644,10 +687,15 @@ class PostgresEngine(EngineBase):
             return
         pool = await self._statements()
         await self._with_producers(
-            pool.execute, self._q["record_producers"],
-            [p.uuid for p in producers], [p.name for p in producers], [p.node for p in producers],
-            [p.queue for p in producers], [encode_json(p.meta, "meta") for p in producers],
-            [naive_utc(p.started_at) for p in producers], [naive_utc(p.updated_at) for p in producers],
+            pool.execute,
+            self._q["record_producers"],
+            [p.uuid for p in producers],
+            [p.name for p in producers],
+            [p.node for p in producers],
+            [p.queue for p in producers],
+            [encode_json(p.meta, "meta") for p in producers],
+            [naive_utc(p.started_at) for p in producers],
+            [naive_utc(p.updated_at) for p in producers],
         )
 
     async def retire_producers(self, uuids: Sequence[str], now: datetime) -> None:
@@ -662,8 +710,12 @@ class PostgresEngine(EngineBase):
         rows = await self._with_producers(pool.fetch, self._q["list_producers"])
         return [
             ProducerRecord(
-                uuid=row["uuid"], name=row["name"], node=row["node"], queue=row["queue"],
-                meta=_decode(row["meta"], {}), started_at=aware_utc(row["started_at"]),
+                uuid=row["uuid"],
+                name=row["name"],
+                node=row["node"],
+                queue=row["queue"],
+                meta=_decode(row["meta"], {}),
+                started_at=aware_utc(row["started_at"]),
                 updated_at=aware_utc(row["updated_at"]),
             )
             for row in rows
@@ -710,7 +762,9 @@ class PostgresEngine(EngineBase):
             async with self._listening:
                 if self._listener is None:
                     listener = Listener(
-                        self._connect_listener, listen_names(self.prefix, CHANNELS), self._deliver,
+                        self._connect_listener,
+                        listen_names(self.prefix, CHANNELS),
+                        self._deliver,
                         keepalive=self._keepalive,
                     )
                     await listener.start()

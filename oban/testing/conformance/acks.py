@@ -173,7 +173,8 @@ class TestAcks:
     async def test_errors_and_meta_round_trip_exactly(self, oban_engine):
         tricky = {
             "text": "h\u00e9llo \u65e5\u672c \U0001f389 \u2028 \\ \" '",
-            "floats": [0.1, 1e-300, 1.7976931348623157e308, 1e21], "ints": [2**63 - 1, -(2**63), 2**64 - 1],
+            "floats": [0.1, 1e-300, 1.7976931348623157e308, 1e21],
+            "ints": [2**63 - 1, -(2**63), 2**64 - 1],
             "nested": {"a": [None, True, {"b": {}}]},
         }
         await insert(oban_engine, meta={"keep": 2**63 - 1})
@@ -182,4 +183,3 @@ class TestAcks:
         await oban_engine.ack_jobs([ack(job, JobState.RETRYABLE, delay=1, error=error, meta={"extra": tricky})])
         stored = await reload(oban_engine, job)
         assert stored.errors == [error] and stored.meta == {"keep": 2**63 - 1, "extra": tricky}
-

@@ -41,8 +41,11 @@ class TestBadInput:
 
     @pytest.mark.parametrize("field", ["args", "meta", "args key"])
     async def test_nul_characters_in_json_are_refused(self, oban_engine, field):
-        values = {"args": {"args": {"text": "a\x00b"}}, "meta": {"meta": {"text": "a\x00b"}},
-                  "args key": {"args": {"a\x00b": 1}}}[field]
+        values = {
+            "args": {"args": {"text": "a\x00b"}},
+            "meta": {"meta": {"text": "a\x00b"}},
+            "args key": {"args": {"a\x00b": 1}},
+        }[field]
         with pytest.raises(ValueError, match=field.split()[0]):
             await oban_engine.insert_jobs([new_job(**values)])
         assert await oban_engine.list_jobs() == []

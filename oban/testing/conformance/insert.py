@@ -41,12 +41,22 @@ class TestInsert:
     async def test_every_field_round_trips(self, oban_engine):
         scheduled = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
         args = {
-            "text": "héllo wörld ✓ 日本語 🎉", "nested": {"list": [1, 2.5, None, True, {"deep": []}]},
-            "big": 2**63 - 1, "negative": -(2**62), "float": 0.1, "empty": {},
+            "text": "héllo wörld ✓ 日本語 🎉",
+            "nested": {"list": [1, 2.5, None, True, {"deep": []}]},
+            "big": 2**63 - 1,
+            "negative": -(2**62),
+            "float": 0.1,
+            "empty": {},
         }
         job = await insert(
-            oban_engine, args=args, meta={"trace": "x" * 300, "n": 1}, tags=["B", "a", " a "], queue="q-1",
-            priority=9, max_attempts=3, scheduled_at=scheduled,
+            oban_engine,
+            args=args,
+            meta={"trace": "x" * 300, "n": 1},
+            tags=["B", "a", " a "],
+            queue="q-1",
+            priority=9,
+            max_attempts=3,
+            scheduled_at=scheduled,
         )
         stored = await reload(oban_engine, job)
         assert stored.args == args
@@ -95,7 +105,6 @@ class TestInsert:
         assert {"alpha", "beta"} <= queues
         assert "later" not in queues
         await oban_engine.unlisten(handler)
-
 
     async def test_a_job_given_no_schedule_is_scheduled_at_its_insertion(self, oban_engine):
         job = await insert(oban_engine)
@@ -176,7 +185,6 @@ class TestTransactionalInsert:
                 await engine.insert_jobs([new_job(args={"tx": 2})], conn=conn)
                 raise RuntimeError("abort")
         assert await engine.list_jobs() == []
-
 
     async def test_jobs_inserted_in_a_transaction_stay_invisible_until_it_commits(self, oban_engine_factory):
         engine = await oban_engine_factory()
@@ -342,7 +350,7 @@ class TestUniqueInsert:
 
         async def batch(n: int) -> list:
             keys = list(range(10))
-            keys = keys[n % 10:] + keys[: n % 10]  # each batch takes the keys in another order
+            keys = keys[n % 10 :] + keys[: n % 10]  # each batch takes the keys in another order
             jobs = [_unique(new_job(args={"key": k})) for k in keys] + [new_job(args={"plain": n})]
             return await engines[n % 3].insert_jobs(jobs)
 
@@ -350,4 +358,3 @@ class TestUniqueInsert:
         winners = [job for jobs in results for job in jobs if "key" in job.args and not job.conflict]
         assert sorted(job.args["key"] for job in winners) == list(range(10))
         assert len(await engines[0].list_jobs()) == 10 + 12
-

@@ -70,11 +70,22 @@ class TestPrune:
         for queue in ("completed", "cancelled", "discarded", "executing"):
             await insert(oban_engine, queue=queue)
             [job] = await claim(oban_engine, queue=queue)
-            state = {"executing": None, "completed": JobState.COMPLETED, "cancelled": JobState.CANCELLED,
-                     "discarded": JobState.DISCARDED}[queue]
+            state = {
+                "executing": None,
+                "completed": JobState.COMPLETED,
+                "cancelled": JobState.CANCELLED,
+                "discarded": JobState.DISCARDED,
+            }[queue]
             if state is not None:
-                await oban_engine.ack_jobs([ack(job, state, error=None if state is JobState.COMPLETED else
-                                           {"at": "x", "attempt": 1, "error": "e"})])
+                await oban_engine.ack_jobs(
+                    [
+                        ack(
+                            job,
+                            state,
+                            error=None if state is JobState.COMPLETED else {"at": "x", "attempt": 1, "error": "e"},
+                        )
+                    ]
+                )
         available = await insert(oban_engine)
         scheduled = await insert(oban_engine, schedule_in=60)
         assert await oban_engine.prune_jobs(utcnow() - timedelta(seconds=60), 100) == 0
@@ -90,8 +101,9 @@ class TestPrune:
         assert len(await oban_engine.list_jobs()) == 3
 
 
-def _producer(uuid: str, *, queue: str = "default", node: str = "node-a", ttl: float = 10.0,
-              at: datetime | None = None) -> ProducerRecord:
+def _producer(
+    uuid: str, *, queue: str = "default", node: str = "node-a", ttl: float = 10.0, at: datetime | None = None
+) -> ProducerRecord:
     now = at or utcnow()
     meta = {"local_limit": 5, "paused": False, "running": [], "ttl": ttl}
     return ProducerRecord(uuid=uuid, name="oban", node=node, queue=queue, meta=meta, started_at=now, updated_at=now)
@@ -128,9 +140,7 @@ def _producer(uuid: str, *, queue: str = "default", node: str = "node-a", ttl: f
 
 @pytest.mark.asyncio
 class TestRescue:
-    async def test_jobs_of_unknown_producers_are_rescued_after_the_fallback_or_discarded_when_spent(
-        self, oban_engine
-    ):
+    async def test_jobs_of_unknown_producers_are_rescued_after_the_fallback_or_discarded_when_spent(self, oban_engine):
         retriable = await insert(oban_engine, queue="a", max_attempts=3)
         spent = await insert(oban_engine, queue="b", max_attempts=1)
         await claim(oban_engine, queue="a")
@@ -213,8 +223,13 @@ class TestHeartbeats:
         start = utcnow() - timedelta(minutes=5)
         await oban_engine.record_producers([_producer(uuid, at=start)])
         later = ProducerRecord(
-            uuid=uuid, name="oban", node="node-a", queue="default", meta={"local_limit": 9, "paused": True, "ttl": 10},
-            started_at=utcnow(), updated_at=utcnow(),
+            uuid=uuid,
+            name="oban",
+            node="node-a",
+            queue="default",
+            meta={"local_limit": 9, "paused": True, "ttl": 10},
+            started_at=utcnow(),
+            updated_at=utcnow(),
         )
         await oban_engine.record_producers([later])
         [stored] = await oban_engine.list_producers()

@@ -18,11 +18,13 @@ async def _one_in_each_state(engine):  # type: ignore[no-untyped-def]
         await insert(engine, args={"s": name}, queue=name)
         [jobs[name]] = await claim(engine, queue=name)
     error = {"at": "2020-01-01T00:00:00.000000Z", "attempt": 1, "error": "x"}
-    await engine.ack_jobs([
-        ack(jobs["retryable"], JobState.RETRYABLE, delay=600, error=error),
-        ack(jobs["completed"], JobState.COMPLETED),
-        ack(jobs["discarded"], JobState.DISCARDED, error=error),
-    ])
+    await engine.ack_jobs(
+        [
+            ack(jobs["retryable"], JobState.RETRYABLE, delay=600, error=error),
+            ack(jobs["completed"], JobState.COMPLETED),
+            ack(jobs["discarded"], JobState.DISCARDED, error=error),
+        ]
+    )
     jobs["available"] = await insert(engine, args={"s": "available"})
     jobs["scheduled"] = await insert(engine, args={"s": "scheduled"}, schedule_in=600)
     jobs["cancelled"] = await insert(engine, args={"s": "cancelled"})
@@ -59,10 +61,14 @@ class TestGetAndList:
         await _one_in_each_state(oban_engine)
         await insert_many(oban_engine, 2, queue="executing")
         assert await oban_engine.count_jobs() == {
-            ("executing", JobState.EXECUTING): 1, ("executing", JobState.AVAILABLE): 2,
-            ("retryable", JobState.RETRYABLE): 1, ("completed", JobState.COMPLETED): 1,
-            ("discarded", JobState.DISCARDED): 1, ("default", JobState.AVAILABLE): 1,
-            ("default", JobState.SCHEDULED): 1, ("default", JobState.CANCELLED): 1,
+            ("executing", JobState.EXECUTING): 1,
+            ("executing", JobState.AVAILABLE): 2,
+            ("retryable", JobState.RETRYABLE): 1,
+            ("completed", JobState.COMPLETED): 1,
+            ("discarded", JobState.DISCARDED): 1,
+            ("default", JobState.AVAILABLE): 1,
+            ("default", JobState.SCHEDULED): 1,
+            ("default", JobState.CANCELLED): 1,
         }
 
     async def test_list_jobs_takes_several_states_and_keeps_newest_first(self, oban_engine):
@@ -172,8 +178,18 @@ class TestUpdate:
         when = utcnow() + timedelta(hours=1)
         [updated] = await oban_engine.update_jobs(
             [job.id],
-            lambda j: j.update({"args": {"a": 2}, "priority": 4, "queue": "q2", "tags": ["y", "Z"], "meta": {"m": 1},
-                                "max_attempts": 7, "worker": "other.Worker", "scheduled_at": when}),
+            lambda j: j.update(
+                {
+                    "args": {"a": 2},
+                    "priority": 4,
+                    "queue": "q2",
+                    "tags": ["y", "Z"],
+                    "meta": {"m": 1},
+                    "max_attempts": 7,
+                    "worker": "other.Worker",
+                    "scheduled_at": when,
+                }
+            ),
         )
         stored = await reload(oban_engine, job)
         for found in (updated, stored):

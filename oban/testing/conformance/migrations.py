@@ -56,4 +56,3 @@ class TestMigrations:
         await oban_engine.migrate(0)
         await oban_engine.migrate()
         assert await oban_engine.list_jobs() == []
-

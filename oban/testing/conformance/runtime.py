@@ -159,8 +159,12 @@ class TestRuntime:
         # Heartbeats every 0.2 s, rescue every 0.1 s, and a time-based fallback of 0.3 s: a job
         # running ten times longer than that must still run once.
         async with Oban(
-            oban_engine, queues={"conformance": 1}, name="conformance-g", stage_interval=0.1,
-            heartbeat_interval=0.2, lifeline={"interval": 0.1, "rescue_after": 0.3},
+            oban_engine,
+            queues={"conformance": 1},
+            name="conformance-g",
+            stage_interval=0.1,
+            heartbeat_interval=0.2,
+            lifeline={"interval": 0.1, "rescue_after": 0.3},
         ) as oban:
             job = await oban.enqueue(RecordingWorker.new({"tag": "long", "sleep": 3}))
 
