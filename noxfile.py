@@ -22,10 +22,16 @@ nox.options.sessions = ["lint", "tests", "conformance"]
 nox.options.reuse_existing_virtualenvs = True
 
 
+def _install_dev(session: nox.Session) -> None:
+    # Dependency groups need pip 25.1 or newer; a new virtualenv may hold an older one.
+    session.install("-U", "pip")
+    session.install("-e", ".", "--group", "dev")
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite against every engine."""
-    session.install("-e", ".[dev]")
+    _install_dev(session)
     session.run("pytest", "-q", *session.posargs)
 
 
@@ -35,7 +41,7 @@ def conformance(session: nox.Session) -> None:
     known = [*ENGINES, *THIRD_PARTY]
     engines = [arg for arg in session.posargs if arg in known] or known
     rest = [arg for arg in session.posargs if arg not in known]
-    session.install("-e", ".[dev]")
+    _install_dev(session)
     for engine in engines:
         session.log(f"conformance: {engine}")
         if engine in THIRD_PARTY:
@@ -50,7 +56,7 @@ def conformance(session: nox.Session) -> None:
 def chaos(session: nox.Session) -> None:
     """Kill -9, killed connections, real server restarts, a full disk: slow, and it restarts the
     local PostgreSQL and MariaDB servers. The default 5 s heartbeat unless OBAN_CHAOS_HEARTBEAT."""
-    session.install("-e", ".[dev]")
+    _install_dev(session)
     env = {"OBAN_CHAOS": "all", "OBAN_CHAOS_HEARTBEAT": os.environ.get("OBAN_CHAOS_HEARTBEAT", "5")}
     session.run("pytest", "-q", "-s", "tests/test_chaos.py", *session.posargs, env=env)
 
@@ -65,5 +71,5 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
     """Print throughput and latency figures for every reachable engine."""
-    session.install("-e", ".[dev]")
+    _install_dev(session)
     session.run("python", "benchmarks/bench.py", *session.posargs)

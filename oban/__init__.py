@@ -4,7 +4,9 @@ Jobs are rows in ``oban_jobs``, kept after they run for inspection. The same cor
 SQLite (``LiteEngine``), PostgreSQL (``PostgresEngine``) and MySQL/MariaDB (``MySQLEngine``).
 """
 
-from . import telemetry
+# _distribution comes first: it raises at once if oban-py's ``oban`` is installed here too.
+from . import _distribution, telemetry  # noqa: F401
+from ._version import __version__
 from .backoff import default_backoff
 from .errors import (
     DatabaseError,
@@ -22,8 +24,6 @@ from .results import Cancel, Record, Snooze
 from .runtime.executor import current_job
 from .runtime.producer import QueueInfo
 from .worker import Worker, job, worker
-
-__version__ = "0.1.0"
 
 __all__ = [
     "FINAL_STATES",

@@ -1,0 +1,38 @@
+"""Refuse to run beside the other ``oban`` distribution.
+
+This library is distributed as ``oban-sql`` but imports as ``oban``, the import name of
+oban-py, which PyPI distributes as ``oban``. Both write ``site-packages/oban/``, so with both
+installed each overwrites the other's files and neither works. ``check()`` runs at import and
+says so in one message, instead of an error from a half-overwritten module later.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+DISTRIBUTION = "oban-sql"
+OTHER = "oban"
+
+
+class ConflictingDistributionError(ImportError):
+    """The ``oban`` distribution (oban-py) is installed in the same environment as oban-sql."""
+
+
+def check() -> None:
+    """Raise ``ConflictingDistributionError`` when the ``oban`` distribution is installed."""
+    try:
+        other = metadata.distribution(OTHER)
+    except metadata.PackageNotFoundError:
+        return
+    where = getattr(other, "_path", None)
+    place = f" at {Path(str(where)).resolve()}" if where else ""
+    raise ConflictingDistributionError(
+        f"the {OTHER!r} distribution {other.version}{place} is installed beside {DISTRIBUTION!r}"
+        " (PyPI's 'oban' is oban-py): both install the import package 'oban' into site-packages/oban/,"
+        f" so each overwrites the other's files. Keep one: `pip uninstall -y {OTHER} {DISTRIBUTION}"
+        f" && pip install {DISTRIBUTION}`, or install {OTHER!r} alone"
+    )
+
+
+check()
