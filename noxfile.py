@@ -4,7 +4,7 @@ nox -s tests                          # every test, every engine, Python 3.11-3.
 nox -s conformance                    # the conformance suite for sqlite, postgres, mysql and memory
 nox -s conformance -- postgres        # ... for one engine
 nox -s chaos                          # every chaos test, server restarts included, default heartbeat
-nox -s lint
+nox -s lint                           # ruff check, ruff format --check, mypy --strict
 nox -s bench                          # figures for every reachable engine (add -- --peers)
 """
 
@@ -63,9 +63,12 @@ def chaos(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
-    """ruff over the package, tests and benchmarks."""
-    session.install("ruff>=0.6")
-    session.run("ruff", "check", "oban", "tests", "benchmarks", "engines", "noxfile.py")
+    """ruff (lint and format) over the code, then mypy --strict over the package."""
+    session.install("-U", "pip")
+    session.install("-e", ".", "--group", "lint")
+    session.run("ruff", "check", "oban", "tests", "benchmarks", "engines", "docs/examples", "noxfile.py")
+    session.run("mypy")
+    session.run("ruff", "format", "--check", "oban", "tests", "benchmarks", "engines", "docs/examples", "noxfile.py")
 
 
 @nox.session(python=PYTHONS[0])

@@ -23,6 +23,7 @@ from .oban import Oban
 from .results import Cancel, Record, Snooze
 from .runtime.executor import current_job
 from .runtime.producer import QueueInfo
+from .sync import SyncClient
 from .worker import Worker, job, worker
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Record",
     "SchemaError",
     "Snooze",
+    "SyncClient",
     "UniqueOptions",
     "UnknownEngineError",
     "Worker",

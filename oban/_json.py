@@ -39,7 +39,7 @@ def encode(value: Any, field: str) -> str:
 
 
 def encode_bytes(value: Any, field: str) -> bytes:
-    """Like :func:`encode`, returning bytes."""
+    """Encode ``value`` as JSON bytes (what ``encode`` returns, before decoding), or raise ``ValueError``."""
     try:
         data = orjson.dumps(value)
     except TypeError as error:  # orjson.JSONEncodeError

@@ -19,9 +19,9 @@ _override: ContextVar[str | None] = ContextVar("oban_testing_mode", default=None
 
 def check(mode: object, where: str = "testing") -> str | None:
     """``mode`` if it is a testing mode (or ``None``); ``ValueError`` naming it otherwise."""
-    if mode is not None and mode not in MODES:
-        raise ValueError(f"{where} must be 'inline', 'manual' or None, got {mode!r}")
-    return mode  # type: ignore[return-value]
+    if mode is None or (isinstance(mode, str) and mode in MODES):
+        return mode
+    raise ValueError(f"{where} must be 'inline', 'manual' or None, got {mode!r}")
 
 
 def in_force(configured: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 
 def utcnow() -> datetime:
@@ -44,6 +45,12 @@ def naive_utc(value: datetime) -> datetime:
     return as_utc(value).replace(tzinfo=None)
 
 
+@overload
+def aware_utc(value: datetime) -> datetime: ...
+@overload
+def aware_utc(value: None) -> None: ...
+@overload
+def aware_utc(value: datetime | None) -> datetime | None: ...
 def aware_utc(value: datetime | None) -> datetime | None:
     """A stored timestamp (naive UTC, or aware) as aware UTC; ``None`` stays ``None``."""
     return None if value is None else as_utc(value)

@@ -12,7 +12,7 @@ def default_backoff(attempt: int, max_attempts: int = 20, *, jitter: float = 0.1
     long retry plans stretch over the same total time instead of growing without bound.
     """
     exponent = attempt if max_attempts <= 20 else round(attempt / max_attempts * 20)
-    base = 15 + 2 ** max(0, min(exponent, 20))
+    base: int = 15 + 2 ** max(0, min(exponent, 20))
     return base + base * jitter * random.random()
 
 
@@ -36,7 +36,7 @@ class Backoff:
 
     def delay(self, failures: int) -> float:
         """The delay after ``failures`` failures in a row (1 for the first), without counting."""
-        value = min(self.cap, self.base * 2 ** min(max(failures - 1, 0), 62))
+        value: float = min(self.cap, self.base * 2 ** min(max(failures - 1, 0), 62))
         if self.jitter:
             value *= random.uniform(1 - self.jitter, 1 + self.jitter)
         return value

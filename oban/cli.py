@@ -1,4 +1,8 @@
-"""The ``oban`` command: install or migrate the schema, run a node, see and manage jobs."""
+"""The ``oban`` command: install or migrate the schema, run a node, see and manage jobs, check health.
+
+Every setting (``--dsn``, ``--queues``...) can also come from ``$OBAN_<KEY>`` or a TOML file;
+:mod:`oban.cli_config` says how.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from . import __version__, cli_manage, telemetry
+from . import __version__, cli_config, cli_manage, telemetry
 from .engines.kit import dsn_secrets, scrub
 from .engines.protocol import Engine
 from .engines.registry import engine_from_dsn
@@ -49,32 +54,24 @@ class _Step:
         raise CLIError(f"{self._step} failed: {detail}", status=1) from error
 
 
-def parse_queues(text: str) -> dict[str, int]:
-    """``"default:10,mailers:5"`` -> ``{"default": 10, "mailers": 5}``."""
-    queues: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, limit = part.rpartition(":")
-        if not sep or not name or not limit.isdigit() or int(limit) < 1:
-            raise CLIError(f"--queues entry {part!r} must look like name:limit with a positive limit")
-        queues[name] = int(limit)
-    if not queues:
-        raise CLIError(f"--queues {text!r} names no queue")
-    return queues
+VERSION_LINE = f"oban-sql {__version__}"
+"""What ``oban --version`` and ``oban version`` print: the distribution and its version."""
 
 
-def _build_engine(dsn: str | None) -> Engine:
-    dsn = dsn or os.environ.get("OBAN_DSN")
-    if not dsn:
-        raise CLIError("no database given: pass --dsn or set OBAN_DSN (e.g. sqlite:///jobs.db)")
+def _build_engine(args: argparse.Namespace) -> Engine:
+    if not args.dsn:
+        where = cli_config.where_to_set("dsn", args.config_file)
+        raise CLIError(f"no database given: {where} (e.g. sqlite:///jobs.db)")
     try:
-        return engine_from_dsn(dsn)
+        return engine_from_dsn(args.dsn)
     except (ValueError, ObanError) as error:
         raise CLIError(str(error)) from None
 
 
-async def _schema(command: str, dsn: str | None, version: int | None) -> str:
-    engine = _build_engine(dsn)
-    target = {"install": None, "uninstall": 0}.get(command, version)
+async def _schema(args: argparse.Namespace) -> str:
+    engine = _build_engine(args)
+    command = args.command
+    target = {"install": None, "uninstall": 0}.get(command, getattr(args, "version", None))
     try:
         with _Step("connecting", engine):
             await engine.connect()
@@ -106,11 +103,13 @@ def import_modules(imports: Sequence[str], path: str) -> None:
 
 
 async def _start(args: argparse.Namespace) -> None:
+    if args.queues is None:
+        raise CLIError(f"no queues given: {cli_config.where_to_set('queues', args.config_file)} (e.g. default:10)")
     import_modules(args.imports, args.path)
-    engine = _build_engine(args.dsn)
+    engine = _build_engine(args)
     oban = Oban(
         engine,
-        queues=parse_queues(args.queues),
+        queues=args.queues,
         node=args.node,
         name=args.name,
         shutdown_grace_period=args.grace,
@@ -121,7 +120,8 @@ async def _start(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     with _Step("starting the node", engine):
         await oban.start()
-    log.info("oban %s running queues %s on %s as node %s", __version__, args.queues, engine.dsn, oban.node)
+    queues = ",".join(f"{queue}:{limit}" for queue, limit in args.queues.items())
+    log.info("oban %s running queues %s on %s as node %s", __version__, queues, engine.dsn, oban.node)
     try:
         await stop.wait()
         log.info("shutting down (grace period %ss)", args.grace)
@@ -129,7 +129,7 @@ async def _start(args: argparse.Namespace) -> None:
         await oban.stop()
 
 
-LOG_LEVELS = ["debug", "info", "warning", "error"]
+LOG_LEVELS = list(cli_config.LOG_LEVELS)
 
 
 def _configure_logging(args: argparse.Namespace, secrets: list[str]) -> None:
@@ -146,7 +146,7 @@ def _configure_logging(args: argparse.Namespace, secrets: list[str]) -> None:
 
 
 async def _manage(args: argparse.Namespace) -> str:
-    engine = _build_engine(args.dsn)
+    engine = _build_engine(args)
     try:
         with _Step("connecting", engine):
             await engine.connect()
@@ -162,46 +162,65 @@ async def _manage(args: argparse.Namespace) -> str:
         await engine.close()
 
 
+async def _check(args: argparse.Namespace) -> tuple[bool, str]:
+    engine = _build_engine(args)
+    try:
+        checks = await cli_manage.health(engine, name=args.name, require_nodes=args.require_nodes, timeout=args.timeout)
+    finally:
+        await engine.close()
+    return all(check.passed for check in checks), cli_manage.render_health(checks, args.name, args.json)
+
+
+CONFIG_HELP = (
+    "TOML file of settings (or $OBAN_CONFIG; default: [tool.oban-sql] of the nearest pyproject.toml); "
+    "every setting is also $OBAN_<KEY>, and flags win"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for ``oban``."""
-    parser = argparse.ArgumentParser(prog="oban", description="Background jobs in your SQL database.")
+    """The argument parser for ``oban``.
+
+    Flags that are settings (see :data:`oban.cli_config.SETTINGS`) default to ``None`` here;
+    :func:`oban.cli_config.apply` fills them from the environment, the config file or the default.
+    """
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    parser = argparse.ArgumentParser(prog="oban", description="Background jobs in your SQL database.", parents=[config])
+    parser.add_argument("--version", action="version", version=VERSION_LINE, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     dsn_help = "database URL: sqlite:///jobs.db, postgresql://user@host/db, mysql://user@host/db (or $OBAN_DSN)"
     for name, text in (("install", "create or upgrade the schema"), ("uninstall", "drop the schema")):
-        sub = commands.add_parser(name, help=text)
+        sub = commands.add_parser(name, help=text, parents=[config])
         sub.add_argument("--dsn", help=dsn_help)
-    migrate = commands.add_parser("migrate", help="move the schema to a version (newest by default)")
+    migrate = commands.add_parser("migrate", help="move the schema to a version (newest by default)", parents=[config])
     migrate.add_argument("--dsn", help=dsn_help)
     migrate.add_argument("--version", type=int, default=None, help="target version (0 removes everything)")
-    start = commands.add_parser("start", help="run queues on this node until SIGINT/SIGTERM")
+    start = commands.add_parser("start", help="run queues on this node until SIGINT/SIGTERM", parents=[config])
     start.add_argument("--dsn", help=dsn_help)
-    start.add_argument("--queues", required=True, help="name:limit pairs, e.g. default:10,mailers:5")
+    start.add_argument("--queues", help="name:limit pairs, e.g. default:10,mailers:5 (required, or $OBAN_QUEUES)")
     start.add_argument(
         "--import",
         dest="imports",
         action="append",
-        default=[],
         help="module(s) defining workers to import first (repeatable, comma-separated)",
     )
     start.add_argument(
-        "--path", default=".", help="directory put first on sys.path before importing (default: the working directory)"
+        "--path", help="directory put first on sys.path before importing (default: the working directory)"
     )
-    start.add_argument("--node", default=None, help="node name (default: host.pid)")
-    start.add_argument("--name", default="oban", help="instance name (default: oban)")
-    start.add_argument("--grace", type=float, default=15.0, help="shutdown grace period in seconds (default 15)")
+    start.add_argument("--node", help="node name (default: host.pid)")
+    start.add_argument("--name", help="instance name (default: oban)")
+    start.add_argument("--grace", type=float, help="shutdown grace period in seconds (default 15)")
     start.add_argument(
         "--log-level",
-        default="info",
         choices=LOG_LEVELS,
         help="least severe lines written (default info: every job's start and end)",
     )
     start.add_argument(
         "--log-format",
-        default="text",
-        choices=["text", "json"],
+        choices=list(cli_config.LOG_FORMATS),
         help="text lines for people (default) or one JSON object per line",
     )
-    cli_manage.add_commands(commands, dsn_help)
+    cli_manage.add_commands(commands, dsn_help, parents=[config])
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -223,25 +242,44 @@ class _Scrub(logging.Filter):
         return True
 
 
+def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Fill in what the flags left out from the environment and the config file (exit 2 if bad)."""
+    try:
+        args.config_file = cli_config.apply(args, cwd=Path.cwd(), environ=environ)
+    except cli_config.ConfigError as error:
+        raise CLIError(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    # Until the settings are read, scrub whatever DSN the flags and the environment hold.
     secrets = dsn_secrets(getattr(args, "dsn", None) or os.environ.get("OBAN_DSN") or "")
-    _configure_logging(args, secrets)
 
     def fail(text: str, status: int) -> int:
         print(scrub(f"oban: {text}", secrets), file=sys.stderr)
         return status
 
+    if args.command == "version":
+        print(VERSION_LINE)
+        return 0
     try:
-        if args.command == "version":
-            print(f"oban {__version__}")
-        elif args.command == "start":
+        _settings(args, os.environ)
+    except CLIError as error:
+        return fail(str(error), error.status)
+    secrets = sorted({*secrets, *dsn_secrets(getattr(args, "dsn", None) or "")}, key=len, reverse=True)
+    _configure_logging(args, secrets)
+    try:
+        if args.command == "start":
             asyncio.run(_start(args))
+        elif args.command == "check":
+            healthy, report = asyncio.run(_check(args))
+            print(scrub(report, secrets))
+            return 0 if healthy else 1
         elif args.command in ("jobs", "queues", "nodes"):
             print(scrub(asyncio.run(_manage(args)), secrets))
         else:
-            print(scrub(asyncio.run(_schema(args.command, args.dsn, getattr(args, "version", None))), secrets))
+            print(scrub(asyncio.run(_schema(args)), secrets))
     except CLIError as error:
         return fail(str(error), error.status)
     except Exception as error:  # ours (ObanError, ValueError) or a driver's (bad host, refused login)

@@ -1,33 +1,40 @@
-"""``oban jobs``, ``oban queues`` and ``oban nodes``: see and manage jobs from the command line.
+"""``oban jobs``, ``oban queues``, ``oban nodes`` and ``oban check``: see and manage jobs, and check health.
 
 Each command opens a client (an ``Oban`` that runs no queue), does one thing and prints either
 a table for people or, with ``--json``, one JSON document for scripts. Retry, cancel and delete
 follow the same rules as the Python API (a cancel of an executing job reaches its node).
+``check`` reports each health check on a line of its own; the caller exits 1 if one failed.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from ._time import utcnow
-from .engines.protocol import Engine
+from .engines.protocol import Engine, ProducerRecord
 from .job import Job, JobState
 from .oban import Oban
 
 STATES = [state.value for state in JobState]
 
 
-def add_commands(commands: Any, dsn_help: str) -> None:
-    """Register ``jobs``, ``queues`` and ``nodes`` on the ``oban`` parser's subcommands."""
-    jobs = commands.add_parser("jobs", help="list, show, retry, cancel or delete jobs")
+def add_commands(commands: Any, dsn_help: str, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Register ``jobs``, ``queues``, ``nodes`` and ``check`` on the ``oban`` parser's subcommands.
+
+    Their settings flags (``--dsn``, ``--name``, ``--json``...) default to ``None``, for
+    ``oban.cli_config.apply`` to fill in; ``parents`` are added to every one of them.
+    """
+    jobs = commands.add_parser("jobs", help="list, show, retry, cancel or delete jobs", parents=parents)
     actions = jobs.add_subparsers(dest="action", required=True)
 
-    listing = actions.add_parser("list", help="jobs matching filters, newest first")
+    listing = actions.add_parser("list", help="jobs matching filters, newest first", parents=parents)
     listing.add_argument(
         "--state", action="append", default=[], choices=STATES, help="only jobs in this state (repeatable)"
     )
@@ -35,7 +42,9 @@ def add_commands(commands: Any, dsn_help: str) -> None:
     listing.add_argument("--worker", help="only jobs of this worker (its full name)")
     listing.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
 
-    show = actions.add_parser("show", help="one job whole: args, meta, attempts, errors with tracebacks")
+    show = actions.add_parser(
+        "show", help="one job whole: args, meta, attempts, errors with tracebacks", parents=parents
+    )
     show.add_argument("id", type=_job_id)
 
     for action, text in (
@@ -43,21 +52,49 @@ def add_commands(commands: Any, dsn_help: str) -> None:
         ("cancel", "cancel jobs that have not finished (an executing one is told to stop)"),
         ("delete", "delete jobs that are not executing"),
     ):
-        sub = actions.add_parser(action, help=text)
+        sub = actions.add_parser(action, help=text, parents=parents)
         sub.add_argument("ids", type=_job_id, nargs="+", metavar="ID")
 
-    queues = commands.add_parser("queues", help="each queue: jobs by state, paused, limit per node")
-    nodes = commands.add_parser("nodes", help="each node heartbeating: its queues, when it last beat")
-    for sub in (*actions.choices.values(), queues, nodes):
+    queues = commands.add_parser("queues", help="each queue: jobs by state, paused, limit per node", parents=parents)
+    nodes = commands.add_parser("nodes", help="each node heartbeating: its queues, when it last beat", parents=parents)
+    check = commands.add_parser(
+        "check", help="health: database reachable, schema version, nodes alive (exit 1 if unhealthy)", parents=parents
+    )
+    check.add_argument(
+        "--require-nodes",
+        type=_count,
+        metavar="N",
+        help="fail unless at least N nodes of the instance are alive (default 0: live nodes are reported only)",
+    )
+    check.add_argument(
+        "--timeout", type=_seconds, help="seconds to wait for each answer from the database (default 10)"
+    )
+    for sub in (*actions.choices.values(), queues, nodes, check):
         sub.add_argument("--dsn", help=dsn_help)
-        sub.add_argument("--name", default="oban", help="the Oban instance (cluster) name (default: oban)")
-        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        sub.add_argument("--name", help="the Oban instance (cluster) name (default: oban)")
+        sub.add_argument("--json", action="store_true", default=None, help="print JSON instead of a table")
 
 
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return seconds
 
 
 def _job_id(text: str) -> int:
@@ -185,7 +222,7 @@ async def _queues(oban: Oban, as_json: bool) -> str:
     counts = await oban.count_jobs()
     producers = await oban.cluster_queues()
     names = sorted({queue for queue, _ in counts} | {info.queue for info in producers})
-    documents = []
+    documents: list[dict[str, Any]] = []
     for queue in names:
         running = [info for info in producers if info.queue == queue]
         documents.append(
@@ -215,7 +252,28 @@ async def _queues(oban: Oban, as_json: bool) -> str:
 
 async def _nodes(oban: Oban, as_json: bool) -> str:
     now = utcnow()
-    records = [r for r in await oban.engine.list_producers() if r.name == oban.name]
+    documents = node_documents(await oban.engine.list_producers(), oban.name, now)
+    if as_json:
+        return _dumps(documents)
+    if not documents:
+        return f"no nodes have heartbeated for {oban.name!r}"
+    rows = [
+        [
+            doc["node"],
+            "alive" if doc["alive"] else "gone",
+            ", ".join(q["queue"] for q in doc["queues"]),
+            str(sum(q["running"] for q in doc["queues"])),
+            f"{(now - doc['last_beat']).total_seconds():.1f}s ago",
+        ]
+        for doc in documents
+    ]
+    return table(["NODE", "STATUS", "QUEUES", "RUNNING", "LAST HEARTBEAT"], rows)
+
+
+def node_documents(producers: Sequence[ProducerRecord], name: str, now: datetime) -> list[dict[str, Any]]:
+    """Instance ``name``'s nodes from their producers' heartbeats, by node name: each with
+    ``alive`` (one of its producers is), its ``queues`` and its ``last_beat``."""
+    records = [r for r in producers if r.name == name]
     nodes: dict[str, dict[str, Any]] = {}
     for record in sorted(records, key=lambda r: (r.node, r.queue)):
         node = nodes.setdefault(record.node, {"node": record.node, "alive": False, "queues": [], "last_beat": None})
@@ -233,22 +291,92 @@ async def _nodes(oban: Oban, as_json: bool) -> str:
         )
         if node["last_beat"] is None or record.updated_at > node["last_beat"]:
             node["last_beat"] = record.updated_at
-    documents = list(nodes.values())
-    if as_json:
-        return _dumps(documents)
-    if not documents:
-        return f"no nodes have heartbeated for {oban.name!r}"
-    rows = [
-        [
-            doc["node"],
-            "alive" if doc["alive"] else "gone",
-            ", ".join(q["queue"] for q in doc["queues"]),
-            str(sum(q["running"] for q in doc["queues"])),
-            f"{(now - doc['last_beat']).total_seconds():.1f}s ago",
+    return list(nodes.values())
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One health check's outcome: ``ok``, ``FAIL``, or ``skip`` when an earlier failure left
+    nothing to check. ``data`` is what ``--json`` adds for scripts."""
+
+    name: str
+    status: str
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Only ``FAIL`` makes the instance unhealthy."""
+        return self.status != "FAIL"
+
+
+async def health(engine: Engine, *, name: str, require_nodes: int, timeout: float) -> list[Check]:
+    """Check that the database answers, that the schema is at the version this oban needs, and
+    that at least ``require_nodes`` nodes of instance ``name`` are alive (heartbeating).
+
+    Never raises for an unhealthy database: each failure is a ``FAIL`` check naming the error,
+    and the checks that depend on it are skipped.
+    """
+
+    async def answer(call: Awaitable[Any]) -> Any:
+        return await asyncio.wait_for(call, timeout)
+
+    try:
+        await answer(engine.connect())
+        installed = await answer(engine.schema_version())
+    except Exception as error:
+        skipped = "not checked: the database did not answer"
+        reason = _reason(error, timeout)
+        detail = f"unreachable: {reason}" if engine.dsn in reason else f"{engine.dsn} unreachable: {reason}"
+        return [
+            Check("database", "FAIL", detail, {"dsn": engine.dsn}),
+            Check("schema", "skip", skipped),
+            Check("nodes", "skip", skipped),
         ]
-        for doc in documents
-    ]
-    return table(["NODE", "STATUS", "QUEUES", "RUNNING", "LAST HEARTBEAT"], rows)
+    checks = [Check("database", "ok", f"{engine.dsn} reachable", {"dsn": engine.dsn})]
+    needed = engine.latest_schema_version
+    versions = {"installed": installed, "needed": needed}
+    if installed == 0:
+        checks.append(Check("schema", "FAIL", f"not installed, version {needed} needed: run oban install", versions))
+        checks.append(Check("nodes", "skip", "not checked: no schema"))
+        return checks
+    if installed < needed:
+        detail = f"version {installed} installed, {needed} needed: run oban migrate"
+        checks.append(Check("schema", "FAIL", detail, versions))
+    else:
+        checks.append(Check("schema", "ok", f"version {installed} installed, {needed} needed", versions))
+    try:
+        producers = await answer(engine.list_producers())
+    except Exception as error:
+        checks.append(Check("nodes", "FAIL", f"cannot list heartbeats: {_reason(error, timeout)}"))
+        return checks
+    alive = [doc for doc in node_documents(producers, name, utcnow()) if doc["alive"]]
+    listing = "; ".join(f"{doc['node']} ({', '.join(q['queue'] for q in doc['queues'])})" for doc in alive)
+    detail = f"{len(alive)} alive for {name!r}" + (f": {listing}" if listing else "")
+    data = {"alive": [doc["node"] for doc in alive], "required": require_nodes}
+    if len(alive) < require_nodes:
+        checks.append(Check("nodes", "FAIL", f"{detail}, at least {require_nodes} required", data))
+    else:
+        checks.append(Check("nodes", "ok", detail + ("" if require_nodes else " (none required)"), data))
+    return checks
+
+
+def _reason(error: BaseException, timeout: float) -> str:
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout:g}s"
+    return f"{type(error).__name__}: {error}"
+
+
+def render_health(checks: Sequence[Check], name: str, as_json: bool) -> str:
+    """One line a check (``ok``/``FAIL``/``skip``, the check, the detail), or one JSON document."""
+    if as_json:
+        documents = [{"check": c.name, "status": c.status.lower(), "detail": c.detail, **c.data} for c in checks]
+        return _dumps({"healthy": all(c.passed for c in checks), "name": name, "checks": documents})
+    width = max(len(check.name) for check in checks)
+    return "\n".join(f"{check.status:<4}  {check.name:<{width}}  {check.detail}" for check in checks)
 
 
 # -- output --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from ._workers import worker_name
-from .job import Job, job_fields
+from .job import Job, UniqueOptions, job_fields
 
 _ENTRY_OPTIONS = frozenset({"args", "queue", "priority", "max_attempts", "tags", "meta", "name", "timezone"})
 
@@ -64,13 +64,16 @@ class CronEntry:
         }
         return Job(
             worker=self.worker,
+            args=options.pop("args", None) or {},
             meta=meta,
-            unique={
-                "period": None,
-                "states": "all",
-                "fields": ["worker", "queue", "meta"],
-                "keys": ["cron_name", "cron_at"],
-            },
+            unique=UniqueOptions.parse(
+                {
+                    "period": None,
+                    "states": "all",
+                    "fields": ["worker", "queue", "meta"],
+                    "keys": ["cron_name", "cron_at"],
+                }
+            ),
             **job_fields(options),
         )
 

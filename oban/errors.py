@@ -35,5 +35,10 @@ class InstanceNotFoundError(ObanError, RuntimeError):
     """No ``Oban`` instance is registered under the requested name (a ``RuntimeError``, as in oban-py)."""
 
 
+class EventLoopRunningError(ObanError, RuntimeError):
+    """A blocking call (``oban.SyncClient``) was made from inside a running event loop, which it
+    would block; async code awaits the ``Oban`` methods instead (a ``RuntimeError``)."""
+
+
 WorkerResolutionError = WorkerNotFoundError
-"""oban-py's name for :class:`WorkerNotFoundError`."""
+"""oban-py's name for ``WorkerNotFoundError``."""

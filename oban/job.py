@@ -251,7 +251,7 @@ class Job:
     def update(self, changes: Mapping[str, Any]) -> Job:
         """Apply ``changes`` to this job in place, validated, and return it (for chaining).
 
-        Only :data:`UPDATABLE_FIELDS` (and ``schedule_in``/``scheduled_in``, seconds or a
+        Only ``UPDATABLE_FIELDS`` (and ``schedule_in``/``scheduled_in``, seconds or a
         ``timedelta`` from now) may change; anything else, or a value the rules forbid, raises
         ``ValueError`` naming the field, and then the job is left as it was.
         """

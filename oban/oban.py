@@ -328,7 +328,7 @@ class Oban:
         self,
         *,
         queue: str | None = None,
-        worker: str | type | None = None,
+        worker: str | type | Callable[..., Any] | None = None,
         state: str | Sequence[str] | None = None,
         limit: int = 1000,
     ) -> list[Job]:

@@ -2,6 +2,10 @@
 
 A decorated class or function is registered under its ``module.QualName`` (``worker_name``) and
 gains ``new`` (build a job) and ``enqueue`` (insert it through a named ``Oban`` instance).
+
+For type checkers: a ``@job`` function is a ``JobFunction[P, R]`` whose ``new`` and ``enqueue``
+take the function's own parameters. A class decorator cannot change the type checkers see, so a
+``@worker`` class that subclasses ``Worker`` is the one whose ``new`` and ``enqueue`` they know.
 """
 
 from __future__ import annotations
@@ -9,14 +13,25 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar
 
 from . import _instances
 from ._workers import register_worker, resolve_worker, worker_name
 from .cron import register_periodic
 from .job import Job, job_fields
 
+if TYPE_CHECKING:
+    from .oban import Oban
+
 _CALL_OPTIONS = frozenset({"oban", "conn"})
+
+_C = TypeVar("_C", bound=type)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _not_decorated(cls: type) -> TypeError:
+    return TypeError(f"{cls.__qualname__} is not a worker: decorate it with @worker")
 
 
 class Worker(Protocol):
@@ -24,29 +39,37 @@ class Worker(Protocol):
 
     A worker defines ``process(self, job)`` and optionally ``backoff(self, job)`` (seconds before
     the next attempt) and ``timeout(self, job)`` (seconds, or ``None``); ``@worker`` adds the
-    ``new`` and ``enqueue`` class methods.
+    ``new`` and ``enqueue`` class methods. Subclass it (``class Mailer(Worker)``) so that type
+    checkers know ``Mailer.new`` and ``Mailer.enqueue``; the decorator is still what makes the
+    class a worker.
     """
 
     @classmethod
     def new(cls, args: Mapping[str, Any] | None = None, /, **overrides: Any) -> Job:
-        """Build a job for this worker without inserting it."""
-        ...
+        """Build a job for this worker without inserting it; ``overrides`` replace its defaults."""
+        raise _not_decorated(cls)
 
     @classmethod
-    async def enqueue(cls, args: Mapping[str, Any] | None = None, /, conn: Any = None, **overrides: Any) -> Job:
-        """Build a job for this worker and insert it."""
-        ...
+    async def enqueue(cls, args: Mapping[str, Any] | None = None, /, *, conn: Any = None, **overrides: Any) -> Job:
+        """Build a job for this worker and insert it (``oban=`` picks another instance by name)."""
+        raise _not_decorated(cls)
 
-    async def process(self, job: Job) -> Any:
-        """Do the job's work; return None, ``Snooze``, ``Cancel``, ``Record`` or raise."""
-        ...
+    def process(self, job: Job) -> Any:
+        """Do the job's work; return None, ``Snooze``, ``Cancel``, ``Record`` or raise.
+
+        It may be ``async def`` or plain ``def`` (run in a thread).
+        """
+        raise NotImplementedError(f"worker {type(self).__qualname__} does not define process(self, job)")
 
 
-def _get_oban(oban: Any) -> Any:
-    return _instances.get(oban) if isinstance(oban, str) else oban
+def _get_oban(oban: str | Oban) -> Oban:
+    if isinstance(oban, str):
+        found: Oban = _instances.get(oban)
+        return found
+    return oban
 
 
-def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[type], type]:
+def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[_C], _C]:
     """Make a class with ``process(self, job)`` a worker with ``new`` and ``enqueue``.
 
     ``options`` are job defaults (``queue``, ``priority``, ``max_attempts``, ``tags``, ``meta``,
@@ -56,7 +79,7 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
     ``process`` may be ``async def`` or plain ``def`` (run in a thread).
     """
 
-    def decorate(cls: type) -> type:
+    def decorate(cls: _C) -> _C:
         if not callable(getattr(cls, "process", None)):
             # As in oban-py: the class is a worker, and running a job of it fails by name.
             async def process(self: Any, job: Job) -> Any:
@@ -65,12 +88,12 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
             cls.process = process  # type: ignore[attr-defined]
         defaults = dict(options)
 
-        def new(cls_: type, args: dict[str, Any] | None = None, /, **overrides: Any) -> Job:
+        def new(cls_: type, args: Mapping[str, Any] | None = None, /, **overrides: Any) -> Job:
             merged = {**defaults, **overrides}
             return Job(worker=worker_name(cls_), args={} if args is None else dict(args), **job_fields(merged))
 
         async def enqueue(
-            cls_: type, args: dict[str, Any] | None = None, /, *, conn: Any = None, **overrides: Any
+            cls_: type, args: Mapping[str, Any] | None = None, /, *, conn: Any = None, **overrides: Any
         ) -> Job:
             instance = _get_oban(overrides.pop("oban", oban))
             return await instance.enqueue(new(cls_, args, **overrides), conn=conn)
@@ -86,10 +109,13 @@ def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **op
     return decorate
 
 
-class JobFunction:
-    """A function made enqueueable by ``@job``; calling it still runs the function directly."""
+class JobFunction(Generic[_P, _R]):
+    """A function made enqueueable by ``@job``; calling it still runs the function directly.
 
-    def __init__(self, func: Callable[..., Any], oban: str, options: dict[str, Any]) -> None:
+    ``new`` and ``enqueue`` take the function's own parameters, so type checkers check them.
+    """
+
+    def __init__(self, func: Callable[_P, _R], oban: str, options: dict[str, Any]) -> None:
         self.func = func
         self.name = worker_name(func)
         self._oban = oban
@@ -101,10 +127,10 @@ class JobFunction:
         self.__qualname__ = func.__qualname__
         self.__module__ = func.__module__
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return self.func(*args, **kwargs)
 
-    def new(self, *args: Any, **kwargs: Any) -> Job:
+    def new(self, *args: _P.args, **kwargs: _P.kwargs) -> Job:
         """Build the job that would run ``func(*args, **kwargs)``, without inserting it."""
         try:
             bound = self._signature.bind(*args, **kwargs)
@@ -112,17 +138,17 @@ class JobFunction:
             raise TypeError(f"{self.__qualname__}: {error}") from None
         return Job(worker=self.name, args=dict(bound.arguments), **job_fields(self._options))
 
-    async def enqueue(self, *args: Any, **kwargs: Any) -> Job:
+    async def enqueue(self, *args: _P.args, **kwargs: _P.kwargs) -> Job:
         """Insert a job that runs ``func(*args, **kwargs)``."""
         return await _get_oban(self._oban).enqueue(self.new(*args, **kwargs))
 
-    def call_with(self, job: Job) -> Any:
+    def call_with(self, job: Job) -> _R:
         """Run the function with the arguments stored in ``job.args``."""
         bound = inspect.BoundArguments(self._signature, OrderedDict(job.args))
         return self.func(*bound.args, **bound.kwargs)
 
 
-def _function_worker(target: JobFunction) -> type:
+def _function_worker(target: JobFunction[..., Any]) -> type:
     if inspect.iscoroutinefunction(target.func):
 
         class AsyncFunctionWorker:
@@ -140,7 +166,7 @@ def _function_worker(target: JobFunction) -> type:
 
 def job(
     *, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any
-) -> Callable[[Callable[..., Any]], JobFunction]:
+) -> Callable[[Callable[_P, _R]], JobFunction[_P, _R]]:
     """Make a function enqueueable: ``fn.enqueue(*args, **kwargs)`` runs ``fn`` in a job later.
 
     The call's arguments are bound to the function's signature and stored by parameter name as
@@ -149,7 +175,7 @@ def job(
     thread) or async.
     """
 
-    def decorate(func: Callable[..., Any]) -> JobFunction:
+    def decorate(func: Callable[_P, _R]) -> JobFunction[_P, _R]:
         target = JobFunction(func, oban, dict(options))
         worker_cls = _function_worker(target)
         register_worker(worker_cls, target.name)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oban import JobState, Oban
+from oban import JobState, Oban, __version__
 from oban.engines import LiteEngine
 from oban.engines.lite import LATEST_VERSION
 from tests import workers
@@ -28,7 +28,7 @@ def oban(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 def test_version_prints_the_package_version():
     result = oban("version")
-    assert result.returncode == 0 and result.stdout.strip() == "oban 0.1.0"
+    assert result.returncode == 0 and result.stdout.strip() == f"oban-sql {__version__}"
 
 
 def test_install_migrate_and_uninstall_a_sqlite_database(tmp_path):

@@ -467,7 +467,9 @@ class TestLeaderChores:
         again = await cron.evaluate(minute)
         assert len(first) == 1 and not first[0].conflict
         assert again[0].conflict and again[0].id == first[0].id
-        meta = (await oban.get_job(first[0])).meta
+        stored = await oban.get_job(first[0])
+        assert stored.args == {"tag": "cron"}  # the entry's args reach the job
+        meta = stored.meta
         assert meta["cron"] is True and meta["cron_expr"] == "* * * * *" and meta["cron_tz"] == "Etc/UTC"
         assert meta["cron_name"] == "tests.workers.Echo"
         assert len(await oban.list_jobs()) == 1

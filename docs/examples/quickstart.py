@@ -1,6 +1,10 @@
 """Quick start: real jobs on SQLite, no server needed.
 
 python docs/examples/quickstart.py
+
+It type-checks with ``mypy --strict``: subclassing ``Worker`` tells type checkers about the
+``new`` and ``enqueue`` that ``@worker`` adds, and a ``@job`` function's ``enqueue`` takes the
+function's own parameters.
 """
 
 from __future__ import annotations
@@ -9,13 +13,13 @@ import asyncio
 import os
 import tempfile
 
-from oban import Cancel, JobState, Oban, Record, Snooze, job, worker
+from oban import Cancel, Job, JobState, Oban, Record, Snooze, Worker, job, worker
 from oban.engines import LiteEngine
 
 
 @worker(queue="mailers", max_attempts=5, priority=1, tags=["email"])
-class EmailWorker:
-    async def process(self, job):
+class EmailWorker(Worker):
+    async def process(self, job: Job) -> Cancel | Snooze | Record:
         if job.args.get("to", "").endswith("@example.invalid"):
             return Cancel("undeliverable address")
         if job.args.get("busy") and not job.meta.get("snoozed"):
@@ -46,7 +50,7 @@ async def main() -> None:
             await asyncio.sleep(0.1)
 
         print(f"\n{len(jobs)} jobs in {path}:")
-        for stored in sorted(jobs, key=lambda j: j.id):
+        for stored in reversed(jobs):  # list_jobs gives the newest first
             extra = f" recorded={stored.recorded}" if stored.recorded else ""
             print(f"  {stored}{extra}")
 

@@ -5,8 +5,8 @@ between nodes. The core never writes SQL; it calls these methods. Times passed i
 timezone-aware UTC from the caller's clock; jobs returned carry aware UTC datetimes.
 
 The protocol comes in parts, one per concern, each a ``typing.Protocol`` of its own:
-:class:`Connection`, :class:`Schema`, :class:`Queueing`, :class:`Management`,
-:class:`Maintenance`, :class:`Leadership`, :class:`Heartbeats` and :class:`Notifications`. :class:`Engine` is all of
+``Connection``, ``Schema``, ``Queueing``, ``Management``,
+``Maintenance``, ``Leadership``, ``Heartbeats`` and ``Notifications``. ``Engine`` is all of
 them. The parts are separate so each reads as one contract and each part of the runtime depends
 on the part it uses (the leader on ``Leadership``, a producer on ``Queueing``); they are
 implemented by one object because they share its connections and its notion of "the database",
@@ -73,7 +73,7 @@ class ProducerRecord:
 
     @property
     def ttl(self) -> float:
-        """Seconds after ``updated_at`` this producer counts as alive (:data:`PRODUCER_TTL` if unset)."""
+        """Seconds after ``updated_at`` this producer counts as alive (``PRODUCER_TTL`` if unset)."""
         value = self.meta.get("ttl")
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else PRODUCER_TTL
 
@@ -105,7 +105,13 @@ class Ack:
 
 @runtime_checkable
 class Connection(Protocol):
-    """Where the engine points, and its connections."""
+    """Where the engine points, and its connections.
+
+    An engine serves whichever event loop calls it, one loop at a time: a call from another
+    loop than the last (``asyncio.run`` per request, a loop per thread) drops what the old loop
+    owned without awaiting on it, closed or busy elsewhere as it may be, and connects again
+    (``kit.EngineBase`` notices the change and calls the engine's ``_leave_loop``).
+    """
 
     dsn: str
     """Where the engine points, secrets masked (``oban.engines.kit.mask_dsn``); shown in logs and errors."""
@@ -124,9 +130,14 @@ class Connection(Protocol):
 class Schema(Protocol):
     """The tables, and moving them between versions.
 
-    ``install()`` is ``migrate()`` and ``uninstall()`` is ``migrate(0)``; engines get both from
+    ``install()`` is ``migrate()`` and ``uninstall()`` is ``migrate(0)``; they are part of the
+    contract (the CLI and the conformance suite call them), and engines get both from
     ``oban.engines.kit.EngineBase`` rather than writing them again.
     """
+
+    latest_schema_version: int
+    """The version this engine's code needs and ``migrate()`` reaches; ``oban check`` compares
+    ``schema_version`` with it."""
 
     async def migrate(self, version: int | None = None) -> int:
         """Move the schema up or down to ``version`` (newest if ``None``); return the version.
@@ -137,6 +148,12 @@ class Schema(Protocol):
 
     async def schema_version(self) -> int:
         """The installed schema version, 0 when none is installed."""
+
+    async def install(self) -> None:
+        """Create or upgrade the tables to ``latest_schema_version``: ``migrate()``."""
+
+    async def uninstall(self) -> None:
+        """Drop every table and object the schema made: ``migrate(0)``."""
 
 
 @runtime_checkable
@@ -174,7 +191,7 @@ class Queueing(Protocol):
         """
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
-        """Apply a batch of outcomes (see :class:`Ack`); return the ids it changed.
+        """Apply a batch of outcomes (see ``Ack``); return the ids it changed.
 
         An ack applies only while its job is still ``executing`` at ``ack.attempt``, so a late
         ack never overwrites a job that was cancelled, rescued or claimed again since.
@@ -254,13 +271,13 @@ class Maintenance(Protocol):
         """Recover jobs left ``executing`` by producers that are gone.
 
         A job is orphaned when ``attempted_by[-1]`` names a producer row that is stale at ``now``
-        (not :meth:`ProducerRecord.alive`: it stopped heartbeating, or was retired), or names no
+        (not ``ProducerRecord.alive``: it stopped heartbeating, or was retired), or names no
         producer row at all and was attempted before ``fallback_before`` (claims by nodes that do
         not heartbeat: other implementations, or rows long gone). A job of a live producer is
         never rescued, however long it runs. Orphans become ``available``, or ``discarded`` at
         ``now`` when attempts are spent, and get ``{"at": kit.to_iso(now), "attempt": attempt,
         "error": RESCUE_ERROR}`` appended to ``errors``. Then producer rows stale for more than
-        :data:`PRODUCER_RETENTION` seconds are deleted. Returns (rescued, discarded).
+        ``PRODUCER_RETENTION`` seconds are deleted. Returns (rescued, discarded).
         """
 
 
@@ -305,13 +322,13 @@ class Notifications(Protocol):
         """Send JSON objects on ``channel`` to every listening engine on the database, this one
         included, each delivered once to each handler, in the order given.
 
-        ``channel`` must be one of :data:`CHANNELS` and each payload a dict that encodes as JSON
+        ``channel`` must be one of ``CHANNELS`` and each payload a dict that encodes as JSON
         (``ValueError`` otherwise, before anything is sent); payloads of any size arrive intact.
         An empty list sends nothing.
         """
 
     async def listen(self, handler: NotificationHandler) -> None:
-        """Deliver every notification on :data:`CHANNELS` to ``handler`` until ``unlisten``.
+        """Deliver every notification on ``CHANNELS`` to ``handler`` until ``unlisten``.
 
         Returns only once listening, so a notification sent afterwards is not missed; one sent
         before is not delivered. A handler that raises is logged and does not stop delivery to
@@ -329,3 +346,27 @@ class Engine(Connection, Schema, Queueing, Management, Maintenance, Leadership, 
 
 PARTS: tuple[type, ...] = (Connection, Schema, Queueing, Management, Maintenance, Leadership, Heartbeats, Notifications)
 """The protocol's parts, in the order they are documented."""
+
+
+@runtime_checkable
+class BlockingInsert(Protocol):
+    """Optional: inserting jobs through the application's own blocking (DB-API 2) connection.
+
+    What ``oban.SyncClient.enqueue(job, conn=...)`` calls, so that sync code (Django, SQLAlchemy,
+    ``sqlite3``) can make a job part of its own transaction. Not part of ``Engine``; an engine
+    without it refuses ``conn=`` in sync code with a ``TypeError``. ``LiteEngine`` takes a
+    ``sqlite3`` connection, ``PostgresEngine`` a psycopg 3 one, ``MySQLEngine`` a PyMySQL one.
+    """
+
+    def insert_jobs_dbapi(self, conn: Any, jobs: Sequence[Job]) -> list[Job]:
+        """Insert ``jobs`` through ``conn`` inside its open transaction; return them as stored.
+
+        ``conn`` is a blocking connection (or cursor) of the engine's database, used in the
+        caller's thread; no event loop is involved. Every promise of ``insert_jobs`` holds
+        (validation first, all or none, unique jobs), and those of ``conn=`` too: the jobs and
+        their ``insert`` notification exist once that transaction commits, and not at all if it
+        rolls back. A connection in autocommit mode with no transaction open gets one of its
+        own, committed before returning. A ``conn`` the engine cannot use raises ``TypeError``
+        naming the engine and the connection's type; a database failure raises
+        ``oban.errors.DatabaseError``.
+        """

@@ -40,7 +40,8 @@ def schemes() -> list[str]:
 
 def _build(factory: Any, dsn: str, options: dict[str, Any]) -> Engine:
     from_dsn = getattr(factory, "from_dsn", None)
-    return from_dsn(dsn, **options) if from_dsn is not None else factory(dsn, **options)
+    engine: Engine = from_dsn(dsn, **options) if from_dsn is not None else factory(dsn, **options)
+    return engine
 
 
 def _load(target: str) -> Any:

@@ -274,9 +274,9 @@ class Node:
                 return self._start_queue(queue, int(payload["limit"]), bool(payload.get("paused", False)))
             return None
         if action == "stop":
-            producer = self._producers.pop(queue, None) if isinstance(queue, str) else None
-            if producer is not None:
-                return self._stop_queue(producer)
+            stopping = self._producers.pop(queue, None) if isinstance(queue, str) else None
+            if stopping is not None:
+                return self._stop_queue(stopping)
             return None
         if queue == "*":
             targets = list(self._producers.values())

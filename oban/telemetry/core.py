@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from types import TracebackType
 from typing import Any
 
 Handler = Callable[[str, dict[str, Any]], None]
@@ -139,7 +140,9 @@ class _Span:
         execute(f"{self._prefix}.start", {"system_time": self._started, **self._metadata})
         return self._collector
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: TracebackType | None
+    ) -> None:
         if self._collector is _NULL_COLLECTOR:
             return
         ended = time.monotonic_ns()
@@ -155,7 +158,7 @@ class _Span:
             metadata.update(
                 error_type=type(error).__name__,
                 error_message=str(error),
-                traceback="".join(traceback.format_exception(kind, error, _tb)),  # type: ignore[arg-type]
+                traceback="".join(traceback.format_exception(kind, error, _tb)),
             )
             execute(f"{self._prefix}.exception", metadata)
 

@@ -21,9 +21,11 @@ from typing import Any
 try:
     import pytest_asyncio
 except ImportError:  # async fixtures need pytest-asyncio; without it there is nothing to provide
-    pytest_asyncio = None
+    _HAVE_PYTEST_ASYNCIO = False
+else:
+    _HAVE_PYTEST_ASYNCIO = True
 
-if pytest_asyncio is not None:
+if _HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def oban_test_engine() -> AsyncIterator[Any]:

@@ -161,6 +161,8 @@ class MemoryEngine(EngineBase):
     ``oban`` command uses) leaves that to ``migrate()``.
     """
 
+    latest_schema_version = LATEST_VERSION
+
     def __init__(self, dsn: str = "memory://", *, install: bool = True) -> None:
         parts = urlsplit(dsn) if isinstance(dsn, str) else None
         if parts is None or parts.scheme != "memory" or parts.path not in ("", "/") or parts.query:

@@ -3,20 +3,24 @@
 The built-in engines import only ``oban.engines.protocol`` and this kit (and their driver), and
 a third-party engine needs nothing else either:
 
-- :class:`EngineBase`: ``install``/``uninstall`` over ``migrate``, and driver errors raised as
+- ``EngineBase``: ``install``/``uninstall`` over ``migrate``, and driver errors raised as
   ``DatabaseError`` at the engine's boundary.
-- Jobs and rows: :func:`stored_job`, :func:`job_from_row` (with :data:`COLUMNS`), :func:`copy_job`,
-  :func:`prepare_insert`, :func:`inserted_job`, :func:`updated_job`, :func:`apply_replace`,
-  :func:`schedule_state`,
-  :func:`insert_payloads`, :func:`check_channel`; ``Job``, ``JobState``, ``UNIQ_KEY``,
+- Jobs and rows: ``stored_job``, ``job_from_row`` (with ``COLUMNS``), ``copy_job``,
+  ``prepare_insert``, ``inserted_job``, ``updated_job``, ``apply_replace``,
+  ``schedule_state``,
+  ``insert_payloads``, ``check_channel``; ``Job``, ``JobState``, ``UNIQ_KEY``,
   ``UPDATABLE_FIELDS``, ``FINAL_STATES``.
-- Codecs the conformance suite expects: :func:`encode_json`, :func:`decode_json`,
-  :func:`to_iso`, :func:`from_iso`, :func:`naive_utc`, :func:`aware_utc`, :func:`utcnow`.
-- Notifications: the in-process :mod:`hub <oban.engines.kit.hub>` and :class:`TablePoller`,
-  polling a notification table through a :class:`PollSource`.
-- SQL files: :func:`load_queries`, :func:`split_statements`, :class:`Migrations`.
-- :func:`mask_dsn`, :func:`dsn_secrets` and :func:`scrub` for showing DSNs without secrets.
-- :class:`Backoff` for retry loops and :func:`cancel_and_wait` for background tasks.
+- Codecs the conformance suite expects: ``encode_json``, ``decode_json``,
+  ``to_iso``, ``from_iso``, ``naive_utc``, ``aware_utc``, ``utcnow``.
+- Notifications: the in-process ``hub`` (``oban.engines.kit.hub``) and ``TablePoller``,
+  polling a notification table through a ``PollSource``.
+- SQL files: ``load_queries``, ``split_statements``, ``Migrations``.
+- ``mask_dsn``, ``dsn_secrets`` and ``scrub`` for showing DSNs without secrets.
+- ``Backoff`` for retry loops and ``cancel_and_wait`` for background tasks.
+- ``dbapi`` (``oban.engines.kit.dbapi``): running an engine's insert code over a blocking
+  DB-API connection (``BlockingInsert``).
+- ``loops`` (``oban.engines.kit.loops``): dropping what an earlier event loop owned
+  (``EngineBase._leave_loop``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from ..protocol import (
     NotificationHandler,
     ProducerRecord,
 )
-from . import hub
+from . import dbapi, hub, loops
 from .base import PROTOCOL_METHODS, EngineBase
 from .codecs import (
     as_utc,
@@ -94,6 +98,7 @@ __all__ = [
     "check_channel",
     "check_payloads",
     "copy_job",
+    "dbapi",
     "decode_json",
     "dsn_secrets",
     "encode_json",
@@ -104,6 +109,7 @@ __all__ = [
     "inserted_job",
     "job_from_row",
     "load_queries",
+    "loops",
     "mask_dsn",
     "naive_utc",
     "prepare_insert",

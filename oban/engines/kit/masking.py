@@ -1,7 +1,7 @@
 """Showing a DSN without its secrets: the password in its user part and secret query parameters.
 
-Every message, log line and ``engine.dsn`` shows DSNs through :func:`mask_dsn`; the command line
-also scrubs :func:`dsn_secrets` from anything a driver says, since drivers may echo their options.
+Every message, log line and ``engine.dsn`` shows DSNs through ``mask_dsn``; the command line
+also scrubs ``dsn_secrets`` from anything a driver says, since drivers may echo their options.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Notifications through a table, for databases without pub/sub: one algorithm for every engine.
 
 Each engine appends ``(id, channel, payload, sender)`` rows and every listening engine polls
-them through a :class:`PollSource`. Ids are taken at insert but rows may become visible at
+them through a ``PollSource``. Ids are taken at insert but rows may become visible at
 commit, out of id order (MySQL), so ids skipped over are remembered as gaps and asked for again
 until ``gap_timeout`` passes. Ids must only grow: a table that hands out an id again (SQLite
 without ``AUTOINCREMENT``) would hide new rows behind the cursor. Rows this process wrote and the
@@ -12,6 +12,7 @@ poller now and then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ Row = tuple[int, str, str, str]
 
 
 class PollSource(Protocol):
-    """How a :class:`TablePoller` reads and prunes one engine's notification table."""
+    """How a ``TablePoller`` reads and prunes one engine's notification table."""
 
     async def latest_ids(self, limit: int) -> Sequence[int]:
         """The newest ``limit`` ids in the table, any order."""
@@ -98,6 +99,21 @@ class TablePoller:
         task, self._task = self._task, None
         await cancel_and_wait(task)
         await self._source.close()
+
+    @property
+    def source(self) -> PollSource:
+        """What this poller reads."""
+        return self._source
+
+    def abandon(self) -> None:
+        """Stop polling without awaiting, for a poller whose event loop is gone or busy elsewhere.
+
+        The source is left as it is: its engine drops that loop's connections itself.
+        """
+        task, self._task = self._task, None
+        if task is not None:
+            with contextlib.suppress(RuntimeError):  # a closed loop cannot schedule the cancel
+                task.cancel()
 
     async def _run(self) -> None:
         backoff = Backoff(self.interval, max(5.0, self.interval))

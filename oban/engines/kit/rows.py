@@ -95,7 +95,7 @@ def stored_job(
 
 
 def job_from_row(row: Sequence[Any], timestamp: Callable[[Any], datetime | None]) -> Job:
-    """A job from a row selected as :data:`COLUMNS`, JSON columns as text.
+    """A job from a row selected as ``COLUMNS``, JSON columns as text.
 
     ``timestamp`` turns a stored time into aware UTC.
     """

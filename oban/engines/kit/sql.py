@@ -1,7 +1,7 @@
 """An engine's SQL files: one query a file, named for what it does, and numbered migrations.
 
 ``queries/<name>.sql`` files load into a dict by name. ``migrations/vNNN_up.sql`` and
-``vNNN_down.sql`` load into :class:`Migrations`, which checks a target version and lays out the
+``vNNN_down.sql`` load into ``Migrations``, which checks a target version and lays out the
 scripts that move a schema from one version to another, each with the version it leaves behind.
 """
 

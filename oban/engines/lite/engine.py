@@ -16,9 +16,9 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, TypeVarTuple, cast
 from urllib.parse import unquote
 
 import aiosqlite
@@ -28,6 +28,7 @@ from ..kit import (
     RESCUE_ERROR,
     Ack,
     Backoff,
+    DatabaseError,
     EngineBase,
     Job,
     JobState,
@@ -46,6 +47,7 @@ from ..kit import (
     inserted_job,
     job_from_row,
     load_queries,
+    loops,
     prepare_insert,
     split_statements,
     to_iso,
@@ -61,6 +63,10 @@ LATEST_VERSION = _MIGRATIONS.latest
 
 _Row = tuple[Any, ...]
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+_Ts = TypeVarTuple("_Ts")
+
 
 def _time(text: str) -> datetime:
     value = from_iso(text)
@@ -68,7 +74,7 @@ def _time(text: str) -> datetime:
     return value
 
 
-def _job_from_row(row: _Row) -> Job:
+def _job_from_row(row: Sequence[Any]) -> Job:
     return job_from_row(row, from_iso)
 
 
@@ -92,7 +98,7 @@ def _is_busy(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
-def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], Any]) -> Any:
+def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], _T]) -> _T:
     db.execute("BEGIN IMMEDIATE")
     try:
         result = work()
@@ -100,6 +106,19 @@ def _in_write_transaction(db: sqlite3.Connection, work: Callable[[], Any]) -> An
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+    return result
+
+
+def _in_savepoint(db: sqlite3.Connection, work: Callable[[], _T]) -> _T:
+    """Run ``work`` all or nothing inside the transaction already open on ``db``."""
+    db.execute("SAVEPOINT oban_insert")
+    try:
+        result = work()
+    except BaseException:
+        db.execute("ROLLBACK TO oban_insert")
+        db.execute("RELEASE oban_insert")
+        raise
+    db.execute("RELEASE oban_insert")
     return result
 
 
@@ -145,6 +164,7 @@ class LiteEngine(EngineBase):
         return cls(dsn, **options)
 
     driver_errors = (sqlite3.Error,)
+    latest_schema_version = LATEST_VERSION
 
     def __repr__(self) -> str:
         return f"LiteEngine({self.path!r})"
@@ -169,6 +189,22 @@ class LiteEngine(EngineBase):
             if self._auto_install:
                 await self.install()
 
+    def _leave_loop(self, previous: asyncio.AbstractEventLoop | None) -> None:
+        """Drop the notification poller and handlers an earlier event loop owned.
+
+        The connection stays: aiosqlite answers each call on the loop that made it, so it
+        serves any loop. In a forked child it is forgotten: its thread stayed in the parent.
+        """
+        if previous is None:
+            self._db = None
+        poller, self._poller = self._poller, None
+        for handler in self._handlers:
+            hub.unsubscribe(self._hub_key, handler)
+        self._handlers.clear()
+        self._connecting, self._listening = asyncio.Lock(), asyncio.Lock()
+        if poller is not None and previous is not None:
+            loops.on_loop(previous, poller.abandon)
+
     async def close(self) -> None:
         for handler in list(self._handlers):
             await self.unlisten(handler)
@@ -177,11 +213,11 @@ class LiteEngine(EngineBase):
             db, self._db = self._db, None
             await db.close()
 
-    async def _with_busy_retry(self, call: Callable[..., Any], *args: Any) -> Any:
+    async def _with_busy_retry(self, call: Callable[_P, Awaitable[_T]], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         backoff = Backoff(0.005, 0.5)
         while True:
             try:
-                return await call(*args)
+                return await call(*args, **kwargs)
             except sqlite3.OperationalError as error:
                 if not _is_busy(error) or backoff.failures >= self._busy_retries:
                     raise
@@ -189,7 +225,7 @@ class LiteEngine(EngineBase):
                 log.debug("sqlite busy (%s), retrying in %.3fs", error, delay)
                 await asyncio.sleep(delay)
 
-    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, fn: Callable[[sqlite3.Connection, *_Ts], _T], *args: *_Ts) -> _T:
         """Run ``fn(raw_connection, *args)`` on the connection's thread, retrying SQLITE_BUSY."""
         if self._db is None:
             await self.connect()
@@ -197,7 +233,8 @@ class LiteEngine(EngineBase):
         assert db is not None
         # aiosqlite runs queued calls one at a time on its thread; handing it a whole
         # transaction keeps other coroutines' statements out of it and saves round trips.
-        return await self._with_busy_retry(db._execute, fn, db._conn, *args)
+        # aiosqlite's (untyped) ``_execute`` returns what ``fn`` returns.
+        return cast(_T, await self._with_busy_retry(db._execute, fn, db._conn, *args))
 
     # -- schema --------------------------------------------------------------------------------
 
@@ -388,6 +425,47 @@ class LiteEngine(EngineBase):
             await conn.executemany(_Q["insert_notification"], notifications)
         return results
 
+    def insert_jobs_dbapi(self, conn: Any, jobs: Sequence[Job]) -> list[Job]:
+        """Insert ``jobs`` through the caller's ``sqlite3`` connection (or cursor), in its transaction.
+
+        See ``oban.engines.protocol.BlockingInsert``. Python's ``sqlite3`` opens a transaction
+        on the first write of its own accord; one is opened here the same way when none is
+        (``BEGIN IMMEDIATE``), so the jobs commit or roll back with what the caller writes next.
+        A connection in autocommit mode (``isolation_level=None``) with no transaction open
+        commits the jobs at once.
+        """
+        db = conn.connection if isinstance(conn, sqlite3.Cursor) else conn
+        if not isinstance(db, sqlite3.Connection):
+            raise TypeError(
+                f"LiteEngine inserts through a sqlite3.Connection or sqlite3.Cursor, "
+                f"got {type(conn).__module__}.{type(conn).__qualname__}"
+            )
+        if not jobs:
+            return []
+        now = utcnow()
+        now_text = to_iso(now)
+        prepared = [prepare_insert(job) for job in jobs]
+        rows = [self._insert_row(job, meta, now_text) for job, (meta, _) in zip(jobs, prepared, strict=True)]
+
+        def work() -> list[Job]:
+            inserted = self._insert_all(db.execute, db.executemany, jobs, prepared, rows, now)
+            # No sender: the row is news to every node, this one included, once committed.
+            notifications = self._notification_rows("insert", insert_payloads(inserted), now, sender="")
+            db.executemany(_Q["insert_notification"], notifications)
+            return inserted
+
+        try:
+            if db.in_transaction:
+                return _in_savepoint(db, work)
+            if db.isolation_level is None or getattr(db, "autocommit", None) is True:
+                return _in_write_transaction(db, work)
+            # sqlite3 would open one before its first write; IMMEDIATE takes the write lock now,
+            # so the unique-job check below and the insert after it see the same database.
+            db.execute("BEGIN IMMEDIATE")
+            return _in_savepoint(db, work)
+        except sqlite3.Error as error:
+            raise DatabaseError(f"insert_jobs_dbapi on {self.dsn} failed: {type(error).__name__}: {error}") from error
+
     # -- running -------------------------------------------------------------------------------
 
     async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
@@ -407,7 +485,7 @@ class LiteEngine(EngineBase):
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         if not acks:
             return []
-        params = [
+        params: list[dict[str, Any]] = [
             {
                 "id": ack.job_id,
                 "attempt": ack.attempt,
@@ -426,7 +504,7 @@ class LiteEngine(EngineBase):
 
         def ack(db: sqlite3.Connection) -> list[int]:
             def work() -> list[int]:
-                changed = []
+                changed: list[int] = []
                 for row, meta in zip(params, metas, strict=True):
                     if meta:
                         # Ack meta replaces whole top-level keys, nulls included; SQLite's

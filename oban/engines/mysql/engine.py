@@ -29,6 +29,7 @@ from ..kit import (
     RESCUE_ERROR,
     Ack,
     Backoff,
+    DatabaseError,
     EngineBase,
     Job,
     JobState,
@@ -44,6 +45,7 @@ from ..kit import (
     check_channel,
     check_payloads,
     copy_job,
+    dbapi,
     decode_json,
     encode_json,
     hub,
@@ -51,6 +53,7 @@ from ..kit import (
     inserted_job,
     job_from_row,
     load_queries,
+    loops,
     mask_dsn,
     naive_utc,
     prepare_insert,
@@ -257,6 +260,7 @@ class MySQLEngine(EngineBase):
         }
 
     driver_errors = (MySQLError,)
+    latest_schema_version = LATEST_VERSION
 
     def __repr__(self) -> str:
         return f"MySQLEngine({self.dsn!r})"
@@ -342,6 +346,20 @@ class MySQLEngine(EngineBase):
         """A connection outside the pool, set up like pooled ones (the notification poller's)."""
         await self.connect()
         return await asyncmy.connect(init_command=self._init_command(), **self._target.connect_kwargs())
+
+    def _leave_loop(self, previous: asyncio.AbstractEventLoop | None) -> None:
+        """Drop the pool and the poller an earlier event loop owned; the next call reconnects.
+
+        Handlers registered on that loop are forgotten with its poller.
+        """
+        pool, self._pool = self._pool, None
+        poller, self._poller = self._poller, None
+        for handler in self._handlers:
+            hub.unsubscribe(self._hub_key, handler)
+        self._handlers.clear()
+        self._connecting, self._listening = asyncio.Lock(), asyncio.Lock()
+        if previous is not None and (pool is not None or poller is not None):
+            loops.on_loop(previous, lambda: _abandon(pool, poller))
 
     async def close(self) -> None:
         """Stop polling notifications and close every connection; ``connect`` may be called again."""
@@ -731,6 +749,60 @@ class MySQLEngine(EngineBase):
             raise
         return inserted
 
+    def insert_jobs_dbapi(self, conn: Any, jobs: Sequence[Job]) -> list[Job]:
+        """Insert ``jobs`` through the caller's PyMySQL connection (or cursor), in its transaction.
+
+        See ``oban.engines.protocol.BlockingInsert``; the statements are the engine's own
+        (``kit.dbapi``), in a savepoint of the caller's transaction, or in a transaction of their
+        own on a connection in autocommit mode with none open. Django's MySQL backend hands out
+        PyMySQL connections after ``pymysql.install_as_MySQLdb()``; SQLAlchemy's with
+        ``mysql+pymysql://``.
+        """
+        raw = _pymysql_connection(conn)
+        if not jobs:
+            return []
+        now = utcnow()
+        prepared = [prepare_insert(job) for job in jobs]
+        rows = self._insert_rows_for(jobs, prepared, now)
+        import pymysql  # type: ignore[import-untyped]
+        from pymysql.constants import SERVER_STATUS  # type: ignore[import-untyped]
+
+        cursor = raw.cursor()
+        try:
+            if self._id_strategy is None:
+                # How a batch learns its ids depends on the server: ask it, on this connection.
+                cursor.execute(_Q["server_info"])
+                self.server = self._server_info(cursor.fetchone())
+                self._id_strategy = self.server.id_strategy
+            own = raw.get_autocommit() and not raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS
+            cursor.execute("START TRANSACTION" if own else "SAVEPOINT oban_insert")
+            try:
+                statements = _BlockingCursor(cursor)
+                inserted = dbapi.complete(self._insert_all(statements, jobs, prepared, rows, now))
+                # No sender: the row is news to every node, this one included, once committed.
+                notification = self._notification("insert", insert_payloads(inserted), "")
+                if notification is not None:
+                    cursor.execute(*notification)
+            except BaseException:
+                if own:
+                    raw.rollback()
+                else:
+                    cursor.execute("ROLLBACK TO SAVEPOINT oban_insert")
+                    cursor.execute("RELEASE SAVEPOINT oban_insert")
+                raise
+            if own:
+                raw.commit()
+            else:
+                cursor.execute("RELEASE SAVEPOINT oban_insert")
+            return inserted
+        except pymysql.MySQLError as error:
+            if error.args and error.args[0] in _CHECK_FAILED:
+                detail = error.args[1] if len(error.args) > 1 else error
+                raise ValueError(f"the database rejected a job: {detail}") from error
+            raise DatabaseError(f"insert_jobs_dbapi on {self.dsn} failed: {type(error).__name__}: {error}") from error
+        finally:
+            cursor.close()
+
     @staticmethod
     def _notification(channel: str, payloads: Sequence[dict[str, Any]], sender: str) -> tuple[str, list[Any]] | None:
         """The statement (and its parameters) that writes ``payloads`` for other nodes to poll."""
@@ -849,7 +921,7 @@ class MySQLEngine(EngineBase):
         documents = {job_id: self._ack_document(ack) for job_id, ack in by_id.items()}
         with_meta = tuple(sorted(job_id for job_id, ack in by_id.items() if ack.meta))
 
-        async def ack(cursor: Any) -> list[int]:
+        async def apply(cursor: Any) -> list[int]:
             await cursor.execute(_Q["lock_executing"], {"ids": tuple(sorted(by_id))})
             locked = {row[0] for row in await cursor.fetchall() if by_id[row[0]].attempt == row[1]}
             if not locked:
@@ -866,7 +938,7 @@ class MySQLEngine(EngineBase):
             await cursor.execute_and_commit(_Q["ack_jobs"], {"acks": encoded, "ids": tuple(sorted(locked))})
             return [job_id for job_id in by_id if job_id in locked]
 
-        return await self._run(ack)
+        return await self._run(apply)
 
     @staticmethod
     def _ack_document(ack: Ack) -> dict[str, Any]:
@@ -973,7 +1045,7 @@ class MySQLEngine(EngineBase):
         if not params["ids"]:
             return 0
 
-        async def run(cursor: Any) -> int:
+        async def run(cursor: _Transaction) -> int:
             await cursor.execute(_Q[lock], params)
             locked = tuple(row[0] for row in await cursor.fetchall())
             if not locked:
@@ -1204,6 +1276,68 @@ class MySQLEngine(EngineBase):
         hub.deliver(self._handlers, channel, payload)
 
 
+def _pymysql_connection(conn: Any) -> Any:
+    """The PyMySQL connection behind ``conn`` (``kit.dbapi.find_connection``); else ``TypeError``."""
+    try:
+        import pymysql
+    except ImportError:  # then nothing the caller holds can be a PyMySQL connection
+        found = None
+    else:
+        found = dbapi.find_connection(conn, (pymysql.connections.Connection,), (pymysql.cursors.Cursor,))
+    if found is None:
+        raise TypeError(
+            "MySQLEngine inserts through a PyMySQL connection or cursor (or Django's or "
+            f"SQLAlchemy's wrapper of one), got {dbapi.describe(conn)}"
+        )
+    return found
+
+
+class _BlockingCursor:
+    """The asyncmy cursor methods the insert code awaits, over a blocking PyMySQL cursor.
+
+    Its awaits never suspend, so ``kit.dbapi.complete`` runs that code without an event loop.
+    Both drivers take ``%s`` and ``%(name)s`` parameters and return rows as tuples.
+    """
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    async def execute(self, sql: str, params: Any = None) -> int:
+        return int(self._cursor.execute(sql, params))
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchall(self) -> Any:
+        return self._cursor.fetchall()
+
+    @property
+    def lastrowid(self) -> int:
+        return int(self._cursor.lastrowid)
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+
+def _abandon(pool: Any, poller: TablePoller | None) -> None:
+    """Close a pool and a poller of an event loop that is gone or busy elsewhere, unawaited."""
+    connections: list[Any] = []
+    if poller is not None:
+        poller.abandon()
+        source = poller.source
+        if isinstance(source, _NotificationTable):
+            connections.append(source.forget())
+    if pool is not None:
+        # asyncmy's terminate() and wait_closed() schedule work on the pool's loop: take its
+        # connections, idle and in use, and end them here instead.
+        pool.close()
+        connections += [*pool._free, *pool._used]
+        pool._free.clear()
+        pool._used.clear()
+    loops.shut_down(getattr(conn, "_transport", None) for conn in connections if conn is not None)
+
+
 class _NotificationTable:
     """How the :class:`TablePoller` reads ``oban_notifications``: on a connection of its own."""
 
@@ -1228,6 +1362,11 @@ class _NotificationTable:
 
     async def prune(self, older_than: float) -> None:
         await self._fetch(_Q["prune_notifications"], {"age": older_than, "limit": 10_000})
+
+    def forget(self) -> Any:
+        """Give up the connection without closing it; return it (``None`` if there was none)."""
+        conn, self._conn = self._conn, None
+        return conn
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

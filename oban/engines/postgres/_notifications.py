@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import gzip
 import logging
 import uuid
@@ -20,7 +21,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from ..kit import Backoff, cancel_and_wait, decode_json, encode_json
+from ..kit import Backoff, cancel_and_wait, decode_json, encode_json, loops
 
 log = logging.getLogger("oban.engines.postgres.notifier")
 
@@ -145,6 +146,20 @@ class Listener:
         task, self._supervisor = self._supervisor, None
         await cancel_and_wait(task)
         await self._drop()
+
+    def abandon(self) -> None:
+        """Stop at once without awaiting, for a listener whose event loop is gone or busy elsewhere."""
+        task, self._supervisor = self._supervisor, None
+        if task is not None:
+            with contextlib.suppress(RuntimeError):  # a closed loop cannot schedule the cancel
+                task.cancel()
+        conn, self._conn = self._conn, None
+        self.connected.clear()
+        if conn is not None:
+            transport = getattr(conn, "_transport", None)  # asyncpg has no public accessor
+            with contextlib.suppress(RuntimeError):
+                conn.terminate()
+            loops.shut_down([transport])
 
     async def _open(self) -> Any:
         conn = await self._connect()

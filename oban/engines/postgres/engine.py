@@ -17,6 +17,7 @@ written to work on both layouts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from ..kit import (
     PRODUCER_TTL,
     RESCUE_ERROR,
     Ack,
+    DatabaseError,
     EngineBase,
     Job,
     JobState,
@@ -44,11 +46,13 @@ from ..kit import (
     apply_replace,
     aware_utc,
     check_channel,
+    dbapi,
     decode_json,
     encode_json,
     hub,
     inserted_job,
     load_queries,
+    loops,
     mask_dsn,
     naive_utc,
     prepare_insert,
@@ -144,8 +148,80 @@ def _check_violation(error: asyncpg.CheckViolationError) -> ValueError:
     return ValueError(f"the database rejected a job: check {error.constraint_name or '?'} failed ({error})")
 
 
+def _abandon(pool: asyncpg.Pool | None, listener: Listener | None) -> None:
+    """Close a pool and a listener of an event loop that is gone or busy elsewhere, unawaited."""
+    if listener is not None:
+        listener.abandon()
+    if pool is None:
+        return
+    # asyncpg offers no public way to reach a pooled connection's transport, which is what has
+    # to be shut down by hand when the pool's loop is closed and terminate() cannot finish.
+    connections = [getattr(holder, "_con", None) for holder in getattr(pool, "_holders", ())]
+    with contextlib.suppress(RuntimeError):
+        pool.terminate()
+    loops.shut_down(getattr(conn, "_transport", None) for conn in connections)
+
+
 async def _no_reset(_conn: Any) -> None:
     """Skip asyncpg's per-release reset query: our statements leave no session state behind."""
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _psycopg_connection(conn: Any) -> Any:
+    """The psycopg 3 connection behind ``conn`` (``kit.dbapi.find_connection``); else ``TypeError``."""
+    try:
+        import psycopg
+    except ImportError:  # then nothing the caller holds can be a psycopg connection
+        found = None
+    else:
+        found = dbapi.find_connection(conn, (psycopg.Connection,), (psycopg.Cursor,))
+    if found is None:
+        raise TypeError(
+            "PostgresEngine inserts through a psycopg 3 connection or cursor (or Django's or "
+            f"SQLAlchemy's wrapper of one), got {dbapi.describe(conn)}"
+        )
+    return found
+
+
+class _Blocking:
+    """asyncpg's ``fetchval``/``fetchrow``/``execute`` over a blocking psycopg 3 connection.
+
+    The engine's insert code awaits these, and nothing else, so it runs to its end without an
+    event loop (``kit.dbapi.complete``): one implementation of inserting serves both drivers. The
+    ``$n`` placeholders of the queries become psycopg's ``%(pn)s``.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        from psycopg.rows import dict_row
+
+        self._cursor = conn.cursor(row_factory=dict_row)
+        self._sql: dict[str, str] = {}
+
+    def run(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        """Execute one statement; return the cursor holding its result."""
+        import psycopg
+
+        query = self._sql.get(sql)
+        if query is None:
+            query = self._sql[sql] = _PLACEHOLDER.sub(r"%(p\1)s", sql.replace("%", "%%"))
+        try:
+            self._cursor.execute(query, {f"p{n}": value for n, value in enumerate(args, 1)})
+        except psycopg.errors.CheckViolation as error:
+            name = error.diag.constraint_name or "?"
+            raise ValueError(f"the database rejected a job: check {name} failed ({error})") from None
+        return self._cursor
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = self.run(sql, args).fetchone()
+        return None if row is None else next(iter(row.values()))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        return self.run(sql, args).fetchone()
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        return str(self.run(sql, args).statusmessage)
 
 
 class _Pooled:
@@ -174,7 +250,8 @@ class _Pooled:
         raise AssertionError("unreachable")
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        return await self._call("fetch", sql, *args)
+        rows: list[Any] = await self._call("fetch", sql, *args)
+        return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         return await self._call("fetchrow", sql, *args)
@@ -183,7 +260,8 @@ class _Pooled:
         return await self._call("fetchval", sql, *args)
 
     async def execute(self, sql: str, *args: Any) -> str:
-        return await self._call("execute", sql, *args)
+        status: str = await self._call("execute", sql, *args)
+        return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +325,7 @@ class PostgresEngine(EngineBase):
         self._listening = asyncio.Lock()
 
     driver_errors = (asyncpg.PostgresError, asyncpg.InterfaceError)
+    latest_schema_version = LATEST_VERSION
 
     def __repr__(self) -> str:
         return f"PostgresEngine({self.dsn!r})"
@@ -289,6 +368,18 @@ class PostgresEngine(EngineBase):
             await self._get_pool()
         assert self._pooled is not None
         return self._pooled
+
+    def _leave_loop(self, previous: asyncio.AbstractEventLoop | None) -> None:
+        """Drop the pool and the listener an earlier event loop owned; the next call reconnects.
+
+        Handlers registered on that loop are forgotten with its listener.
+        """
+        pool, self._pool, self._pooled = self._pool, None, None
+        listener, self._listener = self._listener, None
+        self._handlers.clear()
+        self._connecting, self._listening = asyncio.Lock(), asyncio.Lock()
+        if previous is not None and (pool is not None or listener is not None):
+            loops.on_loop(previous, lambda: _abandon(pool, listener))
 
     async def close(self) -> None:
         """Stop notifications and close every connection; the next call reconnects."""
@@ -460,6 +551,40 @@ class PostgresEngine(EngineBase):
         pool = await self._get_pool()
         async with pool.acquire() as own, own.transaction():
             return await self._insert_all(own, jobs, prepared, now)
+
+    def insert_jobs_dbapi(self, conn: Any, jobs: Sequence[Job]) -> list[Job]:
+        """Insert ``jobs`` through the caller's psycopg 3 connection, inside its transaction.
+
+        See ``oban.engines.protocol.BlockingInsert``. ``conn`` may be a ``psycopg.Connection``
+        or ``psycopg.Cursor``, or what Django (``django.db.connection``) and SQLAlchemy
+        (``engine.raw_connection()``) wrap one in. The statements are the engine's own, in a
+        savepoint of the caller's transaction (in a transaction of their own in autocommit).
+        """
+        raw = _psycopg_connection(conn)
+        if not jobs:
+            return []
+        prepared = [prepare_insert(job) for job in jobs]
+        now = naive_utc(utcnow())
+        import psycopg
+
+        try:
+            if raw.autocommit and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                with raw.transaction():  # no transaction to join: one of our own, committed
+                    return dbapi.complete(self._insert_all(_Blocking(raw), jobs, prepared, now))
+            # Not raw.transaction(): on an idle connection outside autocommit it would commit at
+            # its end, where the caller's implicit transaction must stay open until they commit.
+            statements = _Blocking(raw)
+            statements.run("SAVEPOINT oban_insert")
+            try:
+                inserted = dbapi.complete(self._insert_all(statements, jobs, prepared, now))
+            except BaseException:
+                statements.run("ROLLBACK TO SAVEPOINT oban_insert")
+                statements.run("RELEASE SAVEPOINT oban_insert")
+                raise
+            statements.run("RELEASE SAVEPOINT oban_insert")
+            return inserted
+        except psycopg.Error as error:
+            raise DatabaseError(f"insert_jobs_dbapi on {self.dsn} failed: {type(error).__name__}: {error}") from error
 
     async def _insert_all(
         self, conn: Any, jobs: Sequence[Job], prepared: Sequence[tuple[dict[str, Any], str | None]], now: datetime
@@ -728,7 +853,7 @@ class PostgresEngine(EngineBase):
         pool = await self._statements()
         params = (name, node, naive_utc(now), naive_utc(now + timedelta(seconds=ttl)))
         try:
-            holder = await pool.fetchval(self._q["elect_leader"], *params)
+            holder: str | None = await pool.fetchval(self._q["elect_leader"], *params)
         except asyncpg.UndefinedTableError:
             # oban-py's layout has no oban_peers (it keeps oban_leaders); add ours on first use.
             await self._create_missing("create_peers")

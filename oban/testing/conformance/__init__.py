@@ -21,6 +21,7 @@ from .acks import TestAcks
 from .bad_input import TestBadInput
 from .cluster import TestLeadership, TestNotifications
 from .connection import TestConnection
+from .event_loops import TestEventLoops
 from .fetch import TestFetch
 from .insert import TestInsert, TestTransactionalInsert, TestUniqueInsert
 from .maintenance import TestHeartbeats, TestPrune, TestRescue, TestStage
@@ -34,6 +35,7 @@ __all__ = [
     "TestCancel",
     "TestConnection",
     "TestDelete",
+    "TestEventLoops",
     "TestFetch",
     "TestGetAndList",
     "TestHeartbeats",

@@ -5,14 +5,32 @@ from __future__ import annotations
 import asyncio
 import inspect
 import uuid
+from collections.abc import Awaitable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ..._time import utcnow
 from ...engines.protocol import Ack, Engine
 from ...job import Job, JobState
 
 WORKER = "conformance.workers.Noop"
+
+
+class InstallableEngine(Engine, Protocol):
+    """An engine with ``install``/``uninstall`` (``migrate()``/``migrate(0)``, from ``kit.EngineBase``)."""
+
+    async def install(self) -> None:
+        """Create or upgrade the schema."""
+
+    async def uninstall(self) -> None:
+        """Drop the schema."""
+
+
+class EngineFactory(Protocol):
+    """The ``oban_engine_factory`` fixture an engine provides: each call, a new connected engine
+    on this test's database (schema installed unless ``install=False``)."""
+
+    def __call__(self, install: bool = True) -> Awaitable[InstallableEngine]: ...
 
 
 def new_job(**fields: Any) -> Job:
@@ -34,6 +52,17 @@ async def insert_many(engine: Engine, count: int, **fields: Any) -> list[Job]:
 async def claim(engine: Engine, queue: str = "default", demand: int = 100, node: str = "node-a") -> list[Job]:
     """Fetch up to ``demand`` jobs now."""
     return await engine.fetch_jobs(queue, demand, node, utcnow())
+
+
+def id_of(job: Job) -> int:
+    """The id of a stored job (every job an engine returned from an insert has one)."""
+    assert job.id is not None, f"{job} was never stored"
+    return job.id
+
+
+def job_ids(jobs: Iterable[Job]) -> list[int]:
+    """The ids of stored jobs, in order."""
+    return [id_of(job) for job in jobs]
 
 
 async def reload(engine: Engine, job: Job) -> Job:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from ..._time import utcnow
-from ._helpers import Inbox, eventually
+from ...engines.protocol import Engine
+from ._helpers import EngineFactory, Inbox, eventually
 
 
 @pytest.mark.asyncio
 class TestLeadership:
-    async def test_one_node_holds_the_lease_until_it_resigns(self, oban_engine_factory):
+    async def test_one_node_holds_the_lease_until_it_resigns(self, oban_engine_factory: EngineFactory) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
         now = utcnow()
         assert await a.elect_leader("oban", "node-a", 30, now) is True
@@ -23,26 +25,28 @@ class TestLeadership:
         assert await b.elect_leader("oban", "node-b", 30, now) is True
         assert await a.elect_leader("oban", "node-a", 30, now) is False
 
-    async def test_an_expired_lease_passes_to_another_node(self, oban_engine_factory):
+    async def test_an_expired_lease_passes_to_another_node(self, oban_engine_factory: EngineFactory) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
         now = utcnow()
         assert await a.elect_leader("oban", "node-a", 30, now)
         assert await b.elect_leader("oban", "node-b", 30, now + timedelta(seconds=31)) is True
         assert await a.elect_leader("oban", "node-a", 30, now + timedelta(seconds=32)) is False
 
-    async def test_leases_are_per_cluster_name(self, oban_engine):
+    async def test_leases_are_per_cluster_name(self, oban_engine: Engine) -> None:
         now = utcnow()
         assert await oban_engine.elect_leader("one", "node-a", 30, now)
         assert await oban_engine.elect_leader("two", "node-b", 30, now)
 
-    async def test_resigning_a_lease_held_by_another_node_changes_nothing(self, oban_engine_factory):
+    async def test_resigning_a_lease_held_by_another_node_changes_nothing(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
         now = utcnow()
         assert await a.elect_leader("oban", "node-a", 30, now)
         await b.resign_leader("oban", "node-b")
         assert await b.elect_leader("oban", "node-b", 30, now) is False
 
-    async def test_renewing_extends_the_lease_from_the_renewal(self, oban_engine_factory):
+    async def test_renewing_extends_the_lease_from_the_renewal(self, oban_engine_factory: EngineFactory) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
         now = utcnow()
         assert await a.elect_leader("oban", "node-a", 30, now)
@@ -50,14 +54,14 @@ class TestLeadership:
         assert await b.elect_leader("oban", "node-b", 30, now + timedelta(seconds=35)) is False
         assert await b.elect_leader("oban", "node-b", 30, now + timedelta(seconds=51)) is True
 
-    async def test_a_resigned_node_can_lead_again(self, oban_engine):
+    async def test_a_resigned_node_can_lead_again(self, oban_engine: Engine) -> None:
         now = utcnow()
         assert await oban_engine.elect_leader("oban", "node-a", 30, now)
         await oban_engine.resign_leader("oban", "node-a")
         await oban_engine.resign_leader("oban", "node-a")
         assert await oban_engine.elect_leader("oban", "node-a", 30, now)
 
-    async def test_many_nodes_racing_for_the_lease_leave_one_leader(self, oban_engine_factory):
+    async def test_many_nodes_racing_for_the_lease_leave_one_leader(self, oban_engine_factory: EngineFactory) -> None:
         engines = [await oban_engine_factory() for _ in range(4)]
         now = utcnow()
         results = await asyncio.gather(
@@ -69,10 +73,12 @@ class TestLeadership:
 
 @pytest.mark.asyncio
 class TestNotifications:
-    async def test_every_listener_on_the_database_receives_each_payload_once(self, oban_engine_factory):
+    async def test_every_listener_on_the_database_receives_each_payload_once(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
-        got_a: list[tuple[str, dict]] = []
-        got_b: list[tuple[str, dict]] = []
+        got_a: list[tuple[str, dict[str, Any]]] = []
+        got_b: list[tuple[str, dict[str, Any]]] = []
         handler_a = lambda channel, payload: got_a.append((channel, payload))  # noqa: E731
         handler_b = lambda channel, payload: got_b.append((channel, payload))  # noqa: E731
         await a.listen(handler_a)
@@ -91,9 +97,9 @@ class TestNotifications:
         await a.unlisten(handler_a)
         await b.unlisten(handler_b)
 
-    async def test_unlisten_stops_delivery(self, oban_engine_factory):
+    async def test_unlisten_stops_delivery(self, oban_engine_factory: EngineFactory) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
-        got: list[dict] = []
+        got: list[dict[str, Any]] = []
         handler = lambda channel, payload: got.append(payload)  # noqa: E731
         await b.listen(handler)
         await a.notify("signal", [{"n": 1}])
@@ -103,9 +109,9 @@ class TestNotifications:
         await asyncio.sleep(0.5)
         assert got == [{"n": 1}]
 
-    async def test_large_payloads_arrive_intact(self, oban_engine_factory):
+    async def test_large_payloads_arrive_intact(self, oban_engine_factory: EngineFactory) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
-        got: list[dict] = []
+        got: list[dict[str, Any]] = []
         handler = lambda channel, payload: got.append(payload)  # noqa: E731
         await b.listen(handler)
         payload = {"action": "pkill", "job_ids": list(range(5000)), "note": "é" * 3000}
@@ -114,16 +120,17 @@ class TestNotifications:
         assert got[0] == payload
         await b.unlisten(handler)
 
-    async def test_an_unknown_channel_is_refused(self, oban_engine):
+    async def test_an_unknown_channel_is_refused(self, oban_engine: Engine) -> None:
         with pytest.raises(ValueError, match="channel"):
             await oban_engine.notify("sonar", [{"n": 1}])
 
-    async def test_a_payload_that_is_not_an_object_is_refused(self, oban_engine):
+    async def test_a_payload_that_is_not_an_object_is_refused(self, oban_engine: Engine) -> None:
         with pytest.raises(ValueError, match="dict"):
-            await oban_engine.notify("signal", [["not", "an", "object"]])
+            not_an_object: Any = ["not", "an", "object"]
+            await oban_engine.notify("signal", [not_an_object])
 
-    async def test_a_handler_that_raises_does_not_stop_the_others(self, oban_engine):
-        def broken(_channel, _payload):  # type: ignore[no-untyped-def]
+    async def test_a_handler_that_raises_does_not_stop_the_others(self, oban_engine: Engine) -> None:
+        def broken(_channel: str, _payload: dict[str, Any]) -> None:
             raise RuntimeError("handler bug")
 
         inbox = Inbox()
@@ -135,7 +142,7 @@ class TestNotifications:
         await oban_engine.unlisten(broken)
         await oban_engine.unlisten(inbox)
 
-    async def test_an_engine_hears_its_own_notifications_once(self, oban_engine):
+    async def test_an_engine_hears_its_own_notifications_once(self, oban_engine: Engine) -> None:
         inbox = Inbox()
         await oban_engine.listen(inbox)
         await oban_engine.notify("leader", [{"name": "oban", "down": "x"}])
@@ -144,7 +151,9 @@ class TestNotifications:
         assert inbox.items == [("leader", {"name": "oban", "down": "x"})]
         await oban_engine.unlisten(inbox)
 
-    async def test_notifications_sent_before_listening_are_not_delivered(self, oban_engine_factory):
+    async def test_notifications_sent_before_listening_are_not_delivered(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
         await a.notify("signal", [{"n": "old"}])
         inbox = Inbox()
@@ -155,7 +164,9 @@ class TestNotifications:
         assert inbox.received("signal", n="old") == []
         await b.unlisten(inbox)
 
-    async def test_a_notification_sent_the_moment_listen_returns_arrives(self, oban_engine_factory):
+    async def test_a_notification_sent_the_moment_listen_returns_arrives(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         sender = await oban_engine_factory()
         for round_ in range(3):
             receiver = await oban_engine_factory()
@@ -165,7 +176,7 @@ class TestNotifications:
             await eventually(lambda inbox=inbox, round_=round_: inbox.received("signal", round=round_))
             await receiver.close()
 
-    async def test_payloads_of_one_call_arrive_in_order(self, oban_engine_factory):
+    async def test_payloads_of_one_call_arrive_in_order(self, oban_engine_factory: EngineFactory) -> None:
         a, b = await oban_engine_factory(), await oban_engine_factory()
         inbox = Inbox()
         await b.listen(inbox)
@@ -174,7 +185,7 @@ class TestNotifications:
         assert [p["n"] for _, p in inbox.items] == list(range(20))
         await b.unlisten(inbox)
 
-    async def test_unlistening_an_unknown_handler_changes_nothing(self, oban_engine):
+    async def test_unlistening_an_unknown_handler_changes_nothing(self, oban_engine: Engine) -> None:
         inbox = Inbox()
         await oban_engine.listen(inbox)
         await oban_engine.unlisten(lambda channel, payload: None)
@@ -182,7 +193,7 @@ class TestNotifications:
         await eventually(lambda: inbox.items)
         await oban_engine.unlisten(inbox)
 
-    async def test_notifying_nothing_sends_nothing(self, oban_engine):
+    async def test_notifying_nothing_sends_nothing(self, oban_engine: Engine) -> None:
         inbox = Inbox()
         await oban_engine.listen(inbox)
         await oban_engine.notify("signal", [])

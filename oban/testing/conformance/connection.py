@@ -5,19 +5,20 @@ from __future__ import annotations
 import pytest
 
 from ..._time import utcnow
+from ...engines.protocol import Engine
 from ...job import JobState
-from ._helpers import Inbox, ack, claim, eventually, insert, reload
+from ._helpers import EngineFactory, Inbox, ack, claim, eventually, insert, reload
 
 
 @pytest.mark.asyncio
 class TestConnection:
-    async def test_connect_is_idempotent(self, oban_engine):
+    async def test_connect_is_idempotent(self, oban_engine: Engine) -> None:
         await oban_engine.connect()
         await oban_engine.connect()
         assert isinstance(oban_engine.dsn, str) and oban_engine.dsn
         assert (await insert(oban_engine)).id is not None
 
-    async def test_every_part_works_again_after_close(self, oban_engine):
+    async def test_every_part_works_again_after_close(self, oban_engine: Engine) -> None:
         job = await insert(oban_engine)
         await oban_engine.close()
         await oban_engine.close()
@@ -31,7 +32,7 @@ class TestConnection:
         await eventually(lambda: inbox.received("signal", after="close"))
         await oban_engine.unlisten(inbox)
 
-    async def test_close_stops_delivering_notifications(self, oban_engine_factory):
+    async def test_close_stops_delivering_notifications(self, oban_engine_factory: EngineFactory) -> None:
         sender, receiver = await oban_engine_factory(), await oban_engine_factory()
         inbox = Inbox()
         await receiver.listen(inbox)
@@ -43,7 +44,7 @@ class TestConnection:
         assert inbox.items == []
         await sender.unlisten(probe)
 
-    async def test_the_dsn_shows_no_password(self, oban_engine):
+    async def test_the_dsn_shows_no_password(self, oban_engine: Engine) -> None:
         dsn = oban_engine.dsn
         assert "://" in dsn
         userinfo = dsn.split("://", 1)[1].split("@", 1)

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from ..._time import utcnow
-from ...job import JobState, UniqueOptions
-from ._helpers import Inbox, ack, claim, close_to, eventually, insert, insert_many, new_job, reload
+from ...engines.protocol import Engine
+from ...job import Job, JobState, UniqueOptions
+from ._helpers import (
+    EngineFactory,
+    Inbox,
+    ack,
+    claim,
+    close_to,
+    eventually,
+    id_of,
+    insert,
+    insert_many,
+    new_job,
+    reload,
+)
 
 
-def _unique(job, **options):  # type: ignore[no-untyped-def]
+def _unique(job: Job, **options: Any) -> Job:
     """Make ``job`` unique with ``options`` (Oban's defaults when none are given)."""
     job.unique = UniqueOptions.parse(options or True)
     return job
@@ -20,7 +34,7 @@ def _unique(job, **options):  # type: ignore[no-untyped-def]
 
 @pytest.mark.asyncio
 class TestInsert:
-    async def test_insert_returns_the_stored_job_with_id_and_timestamps(self, oban_engine):
+    async def test_insert_returns_the_stored_job_with_id_and_timestamps(self, oban_engine: Engine) -> None:
         before = utcnow()
         job = await insert(oban_engine, args={"to": "a@b.c"}, queue="mailers")
         assert isinstance(job.id, int) and job.id > 0
@@ -30,7 +44,7 @@ class TestInsert:
         assert stored.args == {"to": "a@b.c"} and stored.queue == "mailers"
         assert stored.attempt == 0 and stored.errors == [] and stored.attempted_by == []
 
-    async def test_bulk_insert_keeps_order_and_assigns_distinct_ids(self, oban_engine):
+    async def test_bulk_insert_keeps_order_and_assigns_distinct_ids(self, oban_engine: Engine) -> None:
         jobs = await insert_many(oban_engine, 250)
         assert [job.args["n"] for job in jobs] == list(range(250))
         ids = [job.id for job in jobs]
@@ -38,7 +52,7 @@ class TestInsert:
         for job in jobs[::50]:
             assert (await reload(oban_engine, job)).args == job.args
 
-    async def test_every_field_round_trips(self, oban_engine):
+    async def test_every_field_round_trips(self, oban_engine: Engine) -> None:
         scheduled = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
         args = {
             "text": "héllo wörld ✓ 日本語 🎉",
@@ -67,7 +81,7 @@ class TestInsert:
         assert stored.scheduled_at == scheduled
         assert stored.worker == job.worker
 
-    async def test_the_jobs_given_are_left_untouched(self, oban_engine):
+    async def test_the_jobs_given_are_left_untouched(self, oban_engine: Engine) -> None:
         meta = {"m": 1}
         given = [new_job(args={"n": 1}, meta=meta), _unique(new_job(args={"n": 2}, meta=meta))]
         stored = await oban_engine.insert_jobs(given)
@@ -76,13 +90,13 @@ class TestInsert:
         assert given[0].meta == {"m": 1} and given[1].meta == {"m": 1} and meta == {"m": 1}
         assert all(s is not g for s, g in zip(stored, given, strict=True))
 
-    async def test_a_job_scheduled_in_the_future_is_scheduled(self, oban_engine):
+    async def test_a_job_scheduled_in_the_future_is_scheduled(self, oban_engine: Engine) -> None:
         job = await insert(oban_engine, schedule_in=3600)
         stored = await reload(oban_engine, job)
         assert stored.state is JobState.SCHEDULED
         assert close_to(stored.scheduled_at, utcnow() + timedelta(hours=1), 5)
 
-    async def test_a_bulk_insert_is_all_or_nothing(self, oban_engine):
+    async def test_a_bulk_insert_is_all_or_nothing(self, oban_engine: Engine) -> None:
         good = new_job(args={"ok": 1})
         bad = new_job(args={"ok": 2})
         bad.args["when"] = object()
@@ -90,8 +104,8 @@ class TestInsert:
             await oban_engine.insert_jobs([good, bad])
         assert await oban_engine.list_jobs() == []
 
-    async def test_insert_notifies_the_queues_that_gained_available_jobs(self, oban_engine):
-        received: list[tuple[str, dict]] = []
+    async def test_insert_notifies_the_queues_that_gained_available_jobs(self, oban_engine: Engine) -> None:
+        received: list[tuple[str, dict[str, Any]]] = []
         handler = lambda channel, payload: received.append((channel, payload))  # noqa: E731
         await oban_engine.listen(handler)
         await oban_engine.insert_jobs(
@@ -106,12 +120,12 @@ class TestInsert:
         assert "later" not in queues
         await oban_engine.unlisten(handler)
 
-    async def test_a_job_given_no_schedule_is_scheduled_at_its_insertion(self, oban_engine):
+    async def test_a_job_given_no_schedule_is_scheduled_at_its_insertion(self, oban_engine: Engine) -> None:
         job = await insert(oban_engine)
         stored = await reload(oban_engine, job)
         assert stored.scheduled_at == stored.inserted_at == job.inserted_at
 
-    async def test_the_returned_job_is_not_the_stored_one(self, oban_engine):
+    async def test_the_returned_job_is_not_the_stored_one(self, oban_engine: Engine) -> None:
         job = await insert(oban_engine, args={"list": [1]}, meta={"m": {"x": 1}}, tags=["t"])
         job.args["list"].append(2)
         job.meta["m"]["x"] = 2
@@ -119,7 +133,7 @@ class TestInsert:
         stored = await reload(oban_engine, job)
         assert stored.args == {"list": [1]} and stored.meta == {"m": {"x": 1}} and stored.tags == ["t"]
 
-    async def test_json_round_trips_exactly(self, oban_engine):
+    async def test_json_round_trips_exactly(self, oban_engine: Engine) -> None:
         tricky = {
             "unicode": "h\u00e9llo \u65e5\u672c \U0001f389 \u2028 \\ \" '",
             "keys with spaces and \u00fcn\u00efcode": "ok",
@@ -134,7 +148,7 @@ class TestInsert:
         [claimed] = await claim(oban_engine, node="n\u00f6de-\u2713")
         assert claimed.args == tricky and claimed.attempted_by == ["n\u00f6de-\u2713"]
 
-    async def test_a_batch_announces_each_queue_once(self, oban_engine):
+    async def test_a_batch_announces_each_queue_once(self, oban_engine: Engine) -> None:
         inbox = Inbox()
         await oban_engine.listen(inbox)
         await oban_engine.insert_jobs([new_job(queue="busy") for _ in range(5)] + [new_job(queue="calm")])
@@ -144,7 +158,7 @@ class TestInsert:
         assert len(inbox.received("insert", queue="busy")) == 1
         await oban_engine.unlisten(inbox)
 
-    async def test_a_conflict_wakes_nobody(self, oban_engine):
+    async def test_a_conflict_wakes_nobody(self, oban_engine: Engine) -> None:
         await oban_engine.insert_jobs([_unique(new_job(queue="uq", args={"k": 1}))])
         inbox = Inbox()
         await oban_engine.listen(inbox)
@@ -155,7 +169,7 @@ class TestInsert:
         assert inbox.received("insert") == []
         await oban_engine.unlisten(inbox)
 
-    async def test_an_engine_checks_jobs_changed_after_they_were_built(self, oban_engine):
+    async def test_an_engine_checks_jobs_changed_after_they_were_built(self, oban_engine: Engine) -> None:
         job = new_job()
         job.priority = 10
         with pytest.raises(ValueError, match="priority"):
@@ -165,7 +179,7 @@ class TestInsert:
 
 @pytest.mark.asyncio
 class TestTransactionalInsert:
-    async def test_jobs_inserted_in_a_committed_transaction_exist(self, oban_engine_factory):
+    async def test_jobs_inserted_in_a_committed_transaction_exist(self, oban_engine_factory: EngineFactory) -> None:
         engine = await oban_engine_factory()
         transaction = getattr(oban_engine_factory, "transaction", None)
         if transaction is None:
@@ -175,7 +189,7 @@ class TestTransactionalInsert:
             assert job.id is not None
         assert (await reload(engine, job)).args == {"tx": 1}
 
-    async def test_jobs_inserted_in_a_rolled_back_transaction_vanish(self, oban_engine_factory):
+    async def test_jobs_inserted_in_a_rolled_back_transaction_vanish(self, oban_engine_factory: EngineFactory) -> None:
         engine = await oban_engine_factory()
         transaction = getattr(oban_engine_factory, "transaction", None)
         if transaction is None:
@@ -186,18 +200,22 @@ class TestTransactionalInsert:
                 raise RuntimeError("abort")
         assert await engine.list_jobs() == []
 
-    async def test_jobs_inserted_in_a_transaction_stay_invisible_until_it_commits(self, oban_engine_factory):
+    async def test_jobs_inserted_in_a_transaction_stay_invisible_until_it_commits(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         engine = await oban_engine_factory()
         transaction = getattr(oban_engine_factory, "transaction", None)
         if transaction is None:
             pytest.skip("the engine factory provides no native transaction")
         async with transaction() as conn:
             [job] = await engine.insert_jobs([new_job(args={"tx": 3})], conn=conn)
-            assert await engine.get_job(job.id) is None
+            assert await engine.get_job(id_of(job)) is None
             assert await engine.list_jobs() == []
         assert (await reload(engine, job)).state is JobState.AVAILABLE
 
-    async def test_a_transactional_insert_is_announced_once_and_only_after_commit(self, oban_engine_factory):
+    async def test_a_transactional_insert_is_announced_once_and_only_after_commit(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         engine, other = await oban_engine_factory(), await oban_engine_factory()
         transaction = getattr(oban_engine_factory, "transaction", None)
         if transaction is None:
@@ -214,7 +232,7 @@ class TestTransactionalInsert:
         assert len(inbox.received("insert", queue="after-commit")) == 1
         await other.unlisten(inbox)
 
-    async def test_a_rolled_back_insert_is_never_announced(self, oban_engine_factory):
+    async def test_a_rolled_back_insert_is_never_announced(self, oban_engine_factory: EngineFactory) -> None:
         engine, other = await oban_engine_factory(), await oban_engine_factory()
         transaction = getattr(oban_engine_factory, "transaction", None)
         if transaction is None:
@@ -233,33 +251,33 @@ class TestTransactionalInsert:
 
 @pytest.mark.asyncio
 class TestUniqueInsert:
-    async def test_a_duplicate_returns_the_existing_job_marked_conflict(self, oban_engine):
+    async def test_a_duplicate_returns_the_existing_job_marked_conflict(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
         second = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}))]))[0]
         assert not first.conflict
         assert second.conflict and second.id == first.id
         assert len(await oban_engine.list_jobs()) == 1
 
-    async def test_duplicates_are_found_from_the_unique_options_alone(self, oban_engine):
+    async def test_duplicates_are_found_from_the_unique_options_alone(self, oban_engine: Engine) -> None:
         # The oban_engine derives the key itself (Job.unique_key); nothing else needs to prepare the job.
         first = (await oban_engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
         again = (await oban_engine.insert_jobs([new_job(args={"id": 1}, unique=True)]))[0]
         assert again.conflict and again.id == first.id
         assert len(await oban_engine.list_jobs()) == 1
 
-    async def test_the_order_of_keys_does_not_make_jobs_distinct(self, oban_engine):
+    async def test_the_order_of_keys_does_not_make_jobs_distinct(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"a": 1, "b": {"x": 1, "y": 2}}))]))[0]
         again = (await oban_engine.insert_jobs([_unique(new_job(args={"b": {"y": 2, "x": 1}, "a": 1}))]))[0]
         assert again.conflict and again.id == first.id
 
-    async def test_args_read_back_from_the_database_duplicate_themselves(self, oban_engine):
+    async def test_args_read_back_from_the_database_duplicate_themselves(self, oban_engine: Engine) -> None:
         args = {"zeta": 1, "alpha": [1, {"k2": 2, "k1": 1}], "mid": "m", "a": None}
         first = (await oban_engine.insert_jobs([_unique(new_job(args=args))]))[0]
         stored = await reload(oban_engine, first)
         again = (await oban_engine.insert_jobs([_unique(new_job(args=stored.args))]))[0]
         assert again.conflict and again.id == first.id
 
-    async def test_distinct_unique_jobs_sharing_default_meta_are_all_stored(self, oban_engine):
+    async def test_distinct_unique_jobs_sharing_default_meta_are_all_stored(self, oban_engine: Engine) -> None:
         shared = {"source": "import"}
         jobs = [_unique(new_job(args={"n": n}, meta=shared)) for n in range(3)]
         stored = await oban_engine.insert_jobs(jobs)
@@ -267,38 +285,40 @@ class TestUniqueInsert:
         assert len({job.id for job in stored}) == 3 and len(await oban_engine.list_jobs()) == 3
         assert shared == {"source": "import"}
 
-    async def test_a_duplicate_later_in_the_same_batch_conflicts_with_the_earlier_one(self, oban_engine):
+    async def test_a_duplicate_later_in_the_same_batch_conflicts_with_the_earlier_one(
+        self, oban_engine: Engine
+    ) -> None:
         stored = await oban_engine.insert_jobs([_unique(new_job(args={"n": 1})), _unique(new_job(args={"n": 1}))])
         assert [job.conflict for job in stored] == [False, True]
         assert stored[0].id == stored[1].id and len(await oban_engine.list_jobs()) == 1
 
-    async def test_different_args_are_not_duplicates(self, oban_engine):
+    async def test_different_args_are_not_duplicates(self, oban_engine: Engine) -> None:
         jobs = await oban_engine.insert_jobs([_unique(new_job(args={"id": 1})), _unique(new_job(args={"id": 2}))])
         assert [job.conflict for job in jobs] == [False, False]
         assert len(await oban_engine.list_jobs()) == 2
 
-    async def test_keys_compare_only_the_named_args(self, oban_engine):
+    async def test_keys_compare_only_the_named_args(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 1}), keys=["id"])]))[0]
         again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1, "at": 2}), keys=["id"])]))[0]
         assert again.conflict and again.id == first.id
 
-    async def test_jobs_outside_the_unique_states_do_not_conflict(self, oban_engine):
+    async def test_jobs_outside_the_unique_states_do_not_conflict(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
-        await oban_engine.cancel_jobs([first.id], utcnow())
+        await oban_engine.cancel_jobs([id_of(first)], utcnow())
         again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states=["available"])]))[0]
         assert not again.conflict and again.id != first.id
 
-    async def test_jobs_older_than_the_period_do_not_conflict(self, oban_engine):
+    async def test_jobs_older_than_the_period_do_not_conflict(self, oban_engine: Engine) -> None:
         options = {"period": 60, "timestamp": "scheduled_at"}
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), **options)]))[0]
         long_ago = utcnow() - timedelta(hours=2)
-        await oban_engine.update_jobs([first.id], lambda job: job.update({"scheduled_at": long_ago}))
+        await oban_engine.update_jobs([id_of(first)], lambda job: job.update({"scheduled_at": long_ago}))
         again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), **options)]))[0]
         assert not again.conflict
         forever = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), period=None)]))[0]
         assert forever.conflict
 
-    async def test_replace_overwrites_the_named_fields_of_the_existing_job(self, oban_engine):
+    async def test_replace_overwrites_the_named_fields_of_the_existing_job(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}, schedule_in=60))]))[0]
         later = utcnow() + timedelta(hours=3)
         job = _unique(new_job(args={"id": 1}, scheduled_at=later, priority=5))
@@ -309,10 +329,10 @@ class TestUniqueInsert:
         assert close_to(stored.scheduled_at, later, 0.01)
         assert stored.priority == 0
 
-    async def test_concurrent_unique_inserts_store_exactly_one_job(self, oban_engine_factory):
+    async def test_concurrent_unique_inserts_store_exactly_one_job(self, oban_engine_factory: EngineFactory) -> None:
         engines = [await oban_engine_factory() for _ in range(4)]
 
-        async def attempt(engine):  # type: ignore[no-untyped-def]
+        async def attempt(engine: Engine) -> Job:
             return (await engine.insert_jobs([_unique(new_job(args={"race": True}))]))[0]
 
         results = await asyncio.gather(*(attempt(engines[i % 4]) for i in range(24)))
@@ -320,8 +340,8 @@ class TestUniqueInsert:
         assert sum(not job.conflict for job in results) == 1
         assert len(await engines[0].list_jobs()) == 1
 
-    async def test_unique_on_meta_keys_compares_only_those_keys(self, oban_engine):
-        def by_tenant(**meta):  # type: ignore[no-untyped-def]
+    async def test_unique_on_meta_keys_compares_only_those_keys(self, oban_engine: Engine) -> None:
+        def by_tenant(**meta: Any) -> Job:
             return _unique(new_job(meta=meta), fields=["worker", "meta"], keys=["tenant"])
 
         first = (await oban_engine.insert_jobs([by_tenant(tenant=1, trace="a")]))[0]
@@ -329,14 +349,14 @@ class TestUniqueInsert:
         other = (await oban_engine.insert_jobs([by_tenant(tenant=2)]))[0]
         assert again.conflict and again.id == first.id and not other.conflict
 
-    async def test_the_incomplete_group_ignores_finished_jobs(self, oban_engine):
+    async def test_the_incomplete_group_ignores_finished_jobs(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states="incomplete")]))[0]
         [claimed] = await claim(oban_engine)
         await oban_engine.ack_jobs([ack(claimed, JobState.COMPLETED)])
         again = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1}), states="incomplete")]))[0]
         assert not again.conflict and again.id != first.id
 
-    async def test_replace_of_an_available_job_overwrites_args_and_priority(self, oban_engine):
+    async def test_replace_of_an_available_job_overwrites_args_and_priority(self, oban_engine: Engine) -> None:
         first = (await oban_engine.insert_jobs([_unique(new_job(args={"id": 1, "v": 1}), keys=["id"])]))[0]
         job = _unique(new_job(args={"id": 1, "v": 2}, priority=7), keys=["id"])
         job.replace = {JobState.AVAILABLE: ("args", "priority")}
@@ -345,10 +365,12 @@ class TestUniqueInsert:
         stored = await reload(oban_engine, first)
         assert stored.args == {"id": 1, "v": 2} and stored.priority == 7
 
-    async def test_racing_batches_of_several_unique_jobs_store_each_once(self, oban_engine_factory):
+    async def test_racing_batches_of_several_unique_jobs_store_each_once(
+        self, oban_engine_factory: EngineFactory
+    ) -> None:
         engines = [await oban_engine_factory() for _ in range(3)]
 
-        async def batch(n: int) -> list:
+        async def batch(n: int) -> list[Job]:
             keys = list(range(10))
             keys = keys[n % 10 :] + keys[: n % 10]  # each batch takes the keys in another order
             jobs = [_unique(new_job(args={"key": k})) for k in keys] + [new_job(args={"plain": n})]

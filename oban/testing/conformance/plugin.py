@@ -14,9 +14,11 @@ from typing import Any
 try:
     import pytest_asyncio
 except ImportError:  # the suite needs pytest-asyncio; without it there is nothing to provide
-    pytest_asyncio = None
+    _HAVE_PYTEST_ASYNCIO = False
+else:
+    _HAVE_PYTEST_ASYNCIO = True
 
-if pytest_asyncio is not None:
+if _HAVE_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def oban_engine(oban_engine_factory: Any) -> Any:
