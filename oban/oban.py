@@ -61,6 +61,22 @@ def _lifeline_options(value: Mapping[str, Any] | bool | None, heartbeat: float) 
     return options
 
 
+def flatten_jobs(jobs: tuple[Job | Iterable[Job], ...]) -> list[Job]:
+    """``enqueue_many``'s arguments as one list: jobs, and iterables of jobs, in order."""
+    flat: list[Job] = []
+    for item in jobs:
+        if isinstance(item, Job):
+            flat.append(item)
+        elif isinstance(item, Iterable) and not isinstance(item, str | bytes | Mapping):
+            flat.extend(item)
+        else:
+            raise ValueError(f"enqueue_many takes Job objects or iterables of them, got {item!r}")
+    for job in flat:
+        if not isinstance(job, Job):
+            raise ValueError(f"enqueue_many takes Job objects, got {job!r}")
+    return flat
+
+
 _inline_ids = itertools.count(1)
 
 
@@ -299,17 +315,7 @@ class Oban:
 
     async def enqueue_many(self, *jobs: Job | Iterable[Job], conn: Any = None) -> list[Job]:
         """Insert many jobs in one round trip: ``enqueue_many(a, b)`` or ``enqueue_many([a, b])``."""
-        flat: list[Job] = []
-        for item in jobs:
-            if isinstance(item, Job):
-                flat.append(item)
-            elif isinstance(item, Iterable) and not isinstance(item, str | bytes | Mapping):
-                flat.extend(item)
-            else:
-                raise ValueError(f"enqueue_many takes Job objects or iterables of them, got {item!r}")
-        for job in flat:
-            if not isinstance(job, Job):
-                raise ValueError(f"enqueue_many takes Job objects, got {job!r}")
+        flat = flatten_jobs(jobs)
         if not flat:
             return []
         if _testing_mode.in_force(self.testing) == "inline":

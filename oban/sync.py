@@ -26,24 +26,9 @@ from .engines.protocol import BlockingInsert, Engine
 from .engines.registry import engine_from_dsn
 from .errors import EventLoopRunningError
 from .job import Job, JobState
-from .oban import JobRef, Oban
+from .oban import JobRef, Oban, flatten_jobs
 
 T = TypeVar("T")
-
-
-def _flatten(jobs: tuple[Job | Iterable[Job], ...]) -> list[Job]:
-    flat: list[Job] = []
-    for item in jobs:
-        if isinstance(item, Job):
-            flat.append(item)
-        elif isinstance(item, Iterable) and not isinstance(item, str | bytes | Mapping):
-            flat.extend(item)
-        else:
-            raise ValueError(f"enqueue_many takes Job objects or iterables of them, got {item!r}")
-    for job in flat:
-        if not isinstance(job, Job):
-            raise ValueError(f"enqueue_many takes Job objects, got {job!r}")
-    return flat
 
 
 def _client_facade(engine: Engine, name: str) -> Oban:
@@ -216,7 +201,7 @@ class SyncClient:
         use raises ``TypeError`` naming both.
         """
         self._refuse_in_loop("enqueue_many")
-        flat = _flatten(jobs)
+        flat = flatten_jobs(jobs)
         if conn is None or _testing_mode.in_force(self.oban.testing) == "inline":
             return self._call("enqueue_many", lambda: self.oban.enqueue_many(flat))
         if not flat:

@@ -8,7 +8,9 @@ an unreachable server skips its engine's tests, unless ``OBAN_REQUIRE_ALL_ENGINE
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,6 +24,11 @@ ALL_ENGINES = ("sqlite", "postgres", "mysql")
 POSTGRES_DSN = os.environ.get("OBAN_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_DSN = os.environ.get("OBAN_TEST_MYSQL_DSN", "mysql://root@127.0.0.1:3306/test")
 REQUIRE_ALL = os.environ.get("OBAN_REQUIRE_ALL_ENGINES") == "1"
+
+# The memory engine (engines/memory) is its own distribution; the README's test command installs
+# only oban and the dev group, so tests that use it import it from its source tree.
+if importlib.util.find_spec("oban_memory") is None:
+    sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engines", "memory"))
 
 EngineFactory = Callable[..., Awaitable[Engine]]
 
