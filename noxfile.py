@@ -5,7 +5,7 @@ nox -s conformance                    # the conformance suite for sqlite, postgr
 nox -s conformance -- postgres        # ... for one engine
 nox -s chaos                          # every chaos test, server restarts included, default heartbeat
 nox -s lint                           # ruff check, ruff format --check, mypy --strict
-nox -s bench                          # figures for every reachable engine (add -- --peers)
+nox -s bench                          # ratios to the raw SQL floor, every reachable engine (-- --peers)
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Print throughput and latency figures for every reachable engine."""
+    """Print every engine's figures as ratios to a raw SQL floor measured in the same run.
+
+    Arguments go to benchmarks/bench.py: ``-- --engine postgres --only drain``, ``-- --peers``,
+    ``-- --retained 100000`` for a quicker run.
+    """
     _install_dev(session)
     session.run("python", "benchmarks/bench.py", *session.posargs)

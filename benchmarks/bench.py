@@ -1,143 +1,145 @@
-"""Throughput and latency of oban on every reachable engine, printed as one table.
+"""oban against the raw SQL floor (and peers) on every reachable engine, as same-run ratios.
 
-    python benchmarks/bench.py                      # sqlite, postgres, mysql (skips unreachable)
-    python benchmarks/bench.py --engine sqlite      # one engine
-    python benchmarks/bench.py --peers              # also the published oban-py on PostgreSQL
+    python benchmarks/bench.py                           # sqlite, postgres, mysql (skips unreachable)
+    python benchmarks/bench.py --engine postgres --only drain
+    python benchmarks/bench.py --peers                   # also pgqueuer and oban-py on PostgreSQL
+    python benchmarks/bench.py --only retained --retained 100000
 
-Workloads (each on a fresh database):
-  enqueue_10000         one enqueue_many() of 10,000 prebuilt no-op jobs
-  drain_10000_limitN    10,000 pre-inserted no-op jobs, one node with queue limit N, until every
-                        job is completed in the database (acks written)
-  latency_p50/p99       200 single jobs enqueued one after another into an idle running queue:
-                        time from calling enqueue() to the worker starting
+Absolute numbers don't travel between machines; ratios measured in the same run do. Every figure
+is printed next to the floor for the same work (``benchmarks/floor.py``: the fastest honest loop
+written straight on the driver against the engine's own table) and its ratio ours/floor. Each
+figure is the best of ``--rounds`` runs (2), floor and ours alternating, each on a fresh database.
+
+Workloads (``--only`` takes a comma-separated list; all by default):
+  enqueue     one enqueue_many() of 10,000 prebuilt no-op jobs
+  drain       10,000 pre-inserted no-op jobs, one node at queue limit 20 and 100, until every job
+              is completed in the database
+  latency     insert-to-start p50/p99 over 200 single jobs into an idle running queue (no floor:
+              absolute milliseconds)
+  sustained   --sustain-seconds (30) of one producer enqueuing batches of 10 while five nodes at
+              queue limit 10 consume: pgqueuer's own benchmark shape (no floor; --peers compares)
+  retained    the limit-100 drain with --retained completed rows already in the table, as a ratio
+              to the same drain on an empty table (floor and ours)
+  unique      enqueue_many() of 1,000 unique jobs with 0, 100k and 1M rows (--retained caps the
+              largest) already stored, as a ratio to 1,000 plain jobs into the same table
+  nodes       20,000 jobs drained by 1, 2, 3 and 4 processes, each an oban node on the same database
+--peers adds pgqueuer and oban-py (each in its own virtualenv under .bench/) on PostgreSQL,
+as ratios to the PostgreSQL floor and ours/peer (benchmarks/peers.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from oban import Oban, worker  # noqa: E402
-from oban.engines import Engine  # noqa: E402
+import floor  # noqa: E402
+import ours  # noqa: E402
+from _harness import best, database, millis, note, open_floor, row, section  # noqa: E402
+from growth import bench_retained, bench_unique  # noqa: E402
+from machine import describe  # noqa: E402
+from nodes import bench_nodes  # noqa: E402
+from peers import run_peers  # noqa: E402
+
 from tests import support  # noqa: E402
 
 JOBS = 10_000
 LATENCY_SAMPLES = 200
-
-_done = 0
-_target = 0
-_finished: asyncio.Event | None = None
-_started: dict[int, float] = {}
-_start_event: asyncio.Event | None = None
+ENGINES = ["sqlite", "postgres", "mysql"]
+WORKLOADS = ["enqueue", "drain", "latency", "sustained", "retained", "unique", "nodes"]
 
 
-@worker(queue="bench")
-class NoopWorker:
-    async def process(self, job: Any) -> None:
-        global _done
-        _done += 1
-        if _done >= _target and _finished is not None:
-            _finished.set()
+# -- the workloads -----------------------------------------------------------------------------
 
 
-@worker(queue="latency")
-class LatencyWorker:
-    async def process(self, job: Any) -> None:
-        _started[job.args["i"]] = time.perf_counter()
-        if _start_event is not None:
-            _start_event.set()
+async def floor_insert_time(name: str, tmp: Path, count: int) -> float:
+    async with database(name, tmp) as (_, db):
+        raw = await open_floor(name, db)
+        try:
+            await raw.insert(ours.QUEUE, ours.WORKER_NAME, [{"i": -1}])  # warm up, as ours does
+            return await floor.time_insert(raw, ours.QUEUE, ours.WORKER_NAME, count)
+        finally:
+            await raw.close()
 
 
-def row(system: str, engine: str, metric: str, value: float, unit: str) -> None:
-    print(f"{system:<8} {engine:<9} {metric:<22} {value:>12,.1f} {unit}", flush=True)
+async def ours_insert_time(name: str, tmp: Path, count: int) -> float:
+    async with database(name, tmp) as (engine, _):
+        return await ours.enqueue(engine, count)
 
 
-async def fresh_engine(name: str, tmp: Path) -> tuple[Engine, str]:
-    database = await support.create_database(name, tmp)
-    engine = support.build_engine(name, database)
-    await engine.connect()
-    await engine.install()
-    return engine, database
+async def floor_drain_time(name: str, tmp: Path, limit: int, shape: str, *, count: int = JOBS) -> float:
+    async with database(name, tmp) as (engine, db):
+        await ours.seed(engine, count)
+        raw = await open_floor(name, db)
+        try:
+            return await floor.SHAPES[shape](raw, ours.QUEUE, count, limit)
+        finally:
+            await raw.close()
 
 
-async def bench_enqueue(name: str, tmp: Path) -> None:
-    engine, database = await fresh_engine(name, tmp)
-    oban = Oban(engine, name=f"bench-{name}")
-    try:
-        await oban.enqueue_many([NoopWorker.new({"i": -1})])  # connect and warm up
-        jobs = [NoopWorker.new({"i": i}) for i in range(JOBS)]
-        started = time.perf_counter()
-        await oban.enqueue_many(jobs)
-        elapsed = time.perf_counter() - started
-        row("oban", name, f"enqueue_{JOBS}", JOBS / elapsed, "jobs/s")
-    finally:
-        await oban.stop()
-        await support.drop_database(name, database)
-
-
-async def bench_drain(name: str, tmp: Path, limit: int) -> None:
-    global _done, _target, _finished
-    engine, database = await fresh_engine(name, tmp)
-    try:
-        client = Oban(engine, name=f"bench-seed-{name}")
-        for start in range(0, JOBS, 5000):
-            await client.enqueue_many([NoopWorker.new({"i": i}) for i in range(start, min(JOBS, start + 5000))])
-        _done, _target, _finished = 0, JOBS, asyncio.Event()
-        oban = Oban(engine, queues={"bench": limit}, name=f"bench-{name}", pruner=False, lifeline=False)
-        started = time.perf_counter()
-        await oban.start()
-        await _finished.wait()
-        await oban._node._acker.drain()  # type: ignore[union-attr]
-        elapsed = time.perf_counter() - started
-        completed = len(await engine.list_jobs(states=["completed"], limit=JOBS + 1))  # type: ignore[list-item]
-        await oban.stop()
-        if completed != JOBS:
-            raise RuntimeError(f"drain finished with {completed} of {JOBS} jobs completed")
-        row("oban", name, f"drain_{JOBS}_limit{limit}", JOBS / elapsed, "jobs/s")
+async def ours_drain_time(name: str, tmp: Path, limit: int, *, count: int = JOBS) -> float:
+    async with database(name, tmp) as (engine, _):
+        await ours.seed(engine, count)
+        elapsed = await ours.drain(engine, count, limit)
         stats = getattr(engine, "stats", None)
-        if stats:
-            print(f"{'':<8} {name:<9} engine stats: {dict(stats)}", flush=True)
-    finally:
-        await support.drop_database(name, database)
+        if stats and any(stats.values()):
+            note(name, f"engine stats: {dict(stats)}")
+        return elapsed
 
 
-async def bench_latency(name: str, tmp: Path) -> None:
-    global _start_event
-    engine, database = await fresh_engine(name, tmp)
-    try:
-        oban = Oban(engine, queues={"latency": 10}, name=f"bench-{name}", pruner=False, lifeline=False)
-        await oban.start()
-        await asyncio.sleep(0.3)
-        samples = []
-        for i in range(LATENCY_SAMPLES + 10):
-            _start_event = asyncio.Event()
-            sent = time.perf_counter()
-            await oban.enqueue(LatencyWorker.new({"i": i}))
-            await asyncio.wait_for(_start_event.wait(), 30)
-            if i >= 10:  # the first few warm connections and caches
-                samples.append((_started[i] - sent) * 1000)
-            await asyncio.sleep(0.005)
-        await oban.stop()
-        samples.sort()
-        row("oban", name, "latency_p50", statistics.median(samples), "ms")
-        row("oban", name, "latency_p99", samples[int(len(samples) * 0.99) - 1], "ms")
-    finally:
-        await support.drop_database(name, database)
+async def bench_enqueue(name: str, tmp: Path, rounds: int, figures: dict[str, float]) -> None:
+    raw, mine = await best(
+        rounds, lambda: floor_insert_time(name, tmp, JOBS), lambda: ours_insert_time(name, tmp, JOBS)
+    )
+    figures[f"floor enqueue_{JOBS}"], figures[f"ours enqueue_{JOBS}"] = JOBS / raw, JOBS / mine
+    row(name, f"enqueue_{JOBS}", JOBS / raw, JOBS / mine, "/s")
+
+
+async def bench_drain(name: str, tmp: Path, rounds: int, figures: dict[str, float]) -> None:
+    """Print the drains at limits 20 and 100 against the floor's better shape."""
+    for limit in (20, 100):
+        serial, pipelined, mine = await best(
+            rounds,
+            lambda limit=limit: floor_drain_time(name, tmp, limit, "serial"),
+            lambda limit=limit: floor_drain_time(name, tmp, limit, "pipelined"),
+            lambda limit=limit: ours_drain_time(name, tmp, limit),
+        )
+        shape = "serial" if serial <= pipelined else "pipelined"
+        workload = f"drain_{JOBS}_limit{limit}"
+        raw = JOBS / min(serial, pipelined)
+        figures[f"floor {workload}"], figures[f"ours {workload}"] = raw, JOBS / mine
+        other = JOBS / max(serial, pipelined)
+        row(name, workload, raw, JOBS / mine, "/s", f"floor {shape}; {other:,.0f}/s the other shape")
+
+
+async def bench_latency(name: str, tmp: Path, figures: dict[str, float]) -> None:
+    async with database(name, tmp) as (engine, _):
+        samples = await ours.latency(engine, LATENCY_SAMPLES)
+    figures["ours latency_p50"] = statistics.median(samples)
+    figures["ours latency_p99"] = samples[int(len(samples) * 0.99) - 1]
+    why = f"absolute ms over {LATENCY_SAMPLES} jobs; no floor"
+    millis(name, "latency_p50", figures["ours latency_p50"], why)
+    millis(name, "latency_p99", figures["ours latency_p99"], why)
+
+
+async def bench_sustained(name: str, tmp: Path, seconds: float, figures: dict[str, float]) -> None:
+    async with database(name, tmp) as (_, db):
+        figures["ours sustained"] = await ours.sustained(name, db, seconds)
+    why = "1 producer x 10, 5 nodes at limit 10 (pgqueuer's benchmark shape); no floor"
+    row(name, f"sustained_{seconds:g}s", None, figures["ours sustained"], "/s", why)
 
 
 async def reachable(name: str) -> bool:
+    """Whether the server for ``name`` answers (always, for SQLite); says why not."""
     if name == "sqlite":
         return True
     try:
@@ -155,55 +157,82 @@ async def reachable(name: str) -> bool:
     return True
 
 
-def _python_312_or_newer() -> str | None:
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates = [shutil.which("python3.13"), shutil.which("python3.12")]
-    candidates += [str(path) for path in sorted(pyenv.glob("3.1[2-9]*/bin/python"), reverse=True)]
-    for candidate in filter(None, candidates):
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; sys.exit(sys.version_info < (3, 12))"], capture_output=True
-        )
-        if probe.returncode == 0:
-            return candidate
-    return None
+async def run_engine(name: str, tmp: Path, options: argparse.Namespace) -> dict[str, float]:
+    """Every selected workload on one engine; ours and the floor by workload, for the peers."""
+    figures: dict[str, float] = {}
+    only, rounds = options.only, options.rounds
+    section(f"{name}: oban against the raw SQL floor (ratio ours/floor)", "floor", "ours", "ours/floor")
+    if "enqueue" in only:
+        await bench_enqueue(name, tmp, rounds, figures)
+    if "drain" in only:
+        await bench_drain(name, tmp, rounds, figures)
+    if "latency" in only:
+        await bench_latency(name, tmp, figures)
+    if "sustained" in only:
+        await bench_sustained(name, tmp, options.sustain_seconds, figures)
+    if "retained" in only:
+        await bench_retained(name, tmp, rounds, options.retained)
+    if "unique" in only:
+        await bench_unique(name, tmp, rounds, options.retained)
+    if "nodes" in only:
+        await bench_nodes(name, tmp, rounds)
+    return figures
 
 
-def run_peers() -> None:
-    """The published oban-py package on the same PostgreSQL server, in its own virtualenv."""
-    script = ROOT / "benchmarks" / "peer_oban_py.py"
-    if not script.exists():
-        print("skipping oban-py: benchmarks/peer_oban_py.py is missing", flush=True)
-        return
-    venv = ROOT / ".bench" / "oban-py"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        base = _python_312_or_newer()  # oban-py 0.5+ needs Python 3.12 or newer
-        if base is None:
-            print("skipping oban-py: it needs Python 3.12+ and none was found on PATH", flush=True)
-            return
-        subprocess.run([base, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "oban"], check=True)
-    subprocess.run([str(python), str(script)], check=True, env={**os.environ, "PYTHONPATH": ""})
-
-
-async def main(engines: list[str], peers: bool) -> None:
-    print(f"{'system':<8} {'engine':<9} {'workload':<22} {'value':>12}", flush=True)
+async def main(options: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    print(f"machine: {await describe(options.engine, support.POSTGRES_DSN, support.MYSQL_DSN)}")
+    command = " ".join(["python benchmarks/bench.py", *sys.argv[1:]])
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; command: {command}")
+    print(f"each figure is the best of {options.rounds} runs; a ratio of 1.00 is the base's speed, above is faster")
+    postgres: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        for name in engines:
-            if not await reachable(name):
-                continue
-            await bench_enqueue(name, tmp)
-            for limit in (20, 100):
-                await bench_drain(name, tmp, limit)
-            await bench_latency(name, tmp)
-    if peers:
-        run_peers()
+        for name in options.engine:
+            if await reachable(name):
+                figures = await run_engine(name, tmp, options)
+                if name == "postgres":
+                    postgres = figures
+    if options.peers:
+        if await reachable("postgres"):
+            await run_peers(postgres, options.rounds, options.sustain_seconds)
+    print(f"\ntook {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def parse_only(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in WORKLOADS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"--only takes a comma-separated list of {', '.join(WORKLOADS)}; got {text!r}")
+    return chosen
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engine", action="append", choices=ENGINES, help="repeatable; default: all three")
+    parser.add_argument("--only", type=parse_only, default=WORKLOADS, help=f"some of {','.join(WORKLOADS)}")
+    parser.add_argument("--peers", action="store_true", help="also pgqueuer and oban-py on PostgreSQL")
+    parser.add_argument("--rounds", type=positive, default=2, help="runs per figure; the best counts (default 2)")
+    parser.add_argument(
+        "--sustain-seconds", type=positive, default=30, help="window of 'sustained' (default 30, pgqueuer's own)"
+    )
+    parser.add_argument(
+        "--retained", type=positive, default=1_000_000, help="completed rows kept for 'retained' (default 1,000,000)"
+    )
+    options = parser.parse_args(argv)
+    options.engine = list(dict.fromkeys(options.engine or ENGINES))
+    return options
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--engine", action="append", choices=["sqlite", "postgres", "mysql"])
-    parser.add_argument("--peers", action="store_true", help="also run the published oban-py on PostgreSQL")
-    options = parser.parse_args()
-    asyncio.run(main(options.engine or ["sqlite", "postgres", "mysql"], options.peers))
+    asyncio.run(main(parse_args()))

@@ -15,6 +15,7 @@ from .errors import (
     ObanError,
     SchemaError,
     UnknownEngineError,
+    WorkerCrashedError,
     WorkerNotFoundError,
     WorkerResolutionError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "UniqueOptions",
     "UnknownEngineError",
     "Worker",
+    "WorkerCrashedError",
     "WorkerNotFoundError",
     "WorkerResolutionError",
     "__version__",

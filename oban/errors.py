@@ -31,6 +31,11 @@ class JobTimeoutError(ObanError, TimeoutError):
     """A job ran past the timeout its worker allows (a ``TimeoutError``, as in oban-py)."""
 
 
+class WorkerCrashedError(ObanError):
+    """The process running a job's worker (``executor="process"``) died before ``process``
+    returned: ``os._exit``, a signal, a segfault. The attempt fails and is retried as any failure."""
+
+
 class InstanceNotFoundError(ObanError, RuntimeError):
     """No ``Oban`` instance is registered under the requested name (a ``RuntimeError``, as in oban-py)."""
 

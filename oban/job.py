@@ -275,8 +275,8 @@ class Job:
 
     def _copy(self) -> Job:
         copy = Job.__new__(Job)
-        for f in fields(Job):
-            setattr(copy, f.name, getattr(self, f.name))
+        for name in _JOB_FIELD_NAMES:
+            setattr(copy, name, getattr(self, name))
         copy._cancelled = self._cancelled
         return copy
 
@@ -314,6 +314,7 @@ def _job_options() -> frozenset[str]:
 JOB_OPTIONS = _job_options()
 """The options a worker, ``new`` or a cron entry may give a job: its fields, and the
 ``schedule_in``/``scheduled_in`` shortcuts."""
+_JOB_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Job))  # read once: _copy runs per job
 
 
 def job_fields(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from .runtime.executor import apply_ack
 from .runtime.executor import run as run_job
 from .runtime.lifeline import DEFAULTS as LIFELINE_DEFAULTS
 from .runtime.node import Node, NodeConfig
+from .runtime.process_pool import check_processes
 from .runtime.producer import QueueInfo, check_limit
 from .runtime.pruner import DEFAULTS as PRUNER_DEFAULTS
 
@@ -121,7 +122,9 @@ class Oban:
     ``False`` for none), ``cron_timezone``, ``leadership`` (default:
     on when queues run), ``shutdown_grace_period`` (15 s), ``testing`` (``"inline"`` runs each
     enqueued job at once without the database and returns it as its run left it; ``"manual"``
-    makes ``start()`` run nothing, for ``oban.testing``'s helpers).
+    makes ``start()`` run nothing, for ``oban.testing``'s helpers), ``processes`` (how many
+    child processes run the workers declared with ``executor="process"``; default the CPU
+    count, started when such a worker first runs).
 
     oban-py's spellings are accepted too: ``stager={"interval", "limit"}`` for ``stage_interval``
     and ``stage_limit``, ``scheduler={"timezone"}`` for ``cron_timezone``, and
@@ -149,6 +152,7 @@ class Oban:
         stager: Mapping[str, Any] | None = None,
         scheduler: Mapping[str, Any] | None = None,
         refresher: Mapping[str, Any] | None = None,
+        processes: int | None = None,
     ) -> None:
         self.engine: Engine = engine if engine is not None else default_engine()
         self.name = name
@@ -187,6 +191,7 @@ class Oban:
                 leadership=bool(queue_config) if leadership is None else leadership,
                 shutdown_grace_period=float(shutdown_grace_period),
                 heartbeat_interval=float(heartbeat_interval),
+                processes=check_processes(processes),
             ),
             self.enqueue_many,
         )

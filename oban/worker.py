@@ -19,6 +19,7 @@ from . import _instances
 from ._workers import register_worker, resolve_worker, worker_name
 from .cron import register_periodic
 from .job import Job, job_fields
+from .runtime.process_pool import check_executor
 
 if TYPE_CHECKING:
     from .oban import Oban
@@ -69,17 +70,23 @@ def _get_oban(oban: str | Oban) -> Oban:
     return oban
 
 
-def worker(*, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any) -> Callable[[_C], _C]:
+def worker(
+    *, oban: str = "oban", cron: str | dict[str, Any] | None = None, executor: str = "thread", **options: Any
+) -> Callable[[_C], _C]:
     """Make a class with ``process(self, job)`` a worker with ``new`` and ``enqueue``.
 
     ``options`` are job defaults (``queue``, ``priority``, ``max_attempts``, ``tags``, ``meta``,
     ``unique``, ``replace``); ``oban`` names the instance ``enqueue`` uses; ``cron`` registers the
     worker to run on a schedule (an expression, or ``{"expr": ..., "timezone": ...}``).
     A worker may define ``backoff(job) -> seconds`` and ``timeout(job) -> seconds | None``;
-    ``process`` may be ``async def`` or plain ``def`` (run in a thread).
+    ``process`` may be ``async def`` or plain ``def`` (run in a thread, or with
+    ``executor="process"`` in one of the node's child processes, for CPU-bound work).
     """
 
     def decorate(cls: _C) -> _C:
+        if executor != "thread":
+            check_executor(executor, worker_name(cls), getattr(cls, "process", None))
+            cls._oban_executor = executor  # type: ignore[attr-defined]
         if not callable(getattr(cls, "process", None)):
             # As in oban-py: the class is a worker, and running a job of it fails by name.
             async def process(self: Any, job: Job) -> Any:
@@ -165,19 +172,22 @@ def _function_worker(target: JobFunction[..., Any]) -> type:
 
 
 def job(
-    *, oban: str = "oban", cron: str | dict[str, Any] | None = None, **options: Any
+    *, oban: str = "oban", cron: str | dict[str, Any] | None = None, executor: str = "thread", **options: Any
 ) -> Callable[[Callable[_P, _R]], JobFunction[_P, _R]]:
     """Make a function enqueueable: ``fn.enqueue(*args, **kwargs)`` runs ``fn`` in a job later.
 
     The call's arguments are bound to the function's signature and stored by parameter name as
     the job's ``args``, so they must be JSON-encodable. ``fn.new(...)`` builds the job without
     inserting it; ``fn(...)`` still calls the function. The function may be sync (run in a
-    thread) or async.
+    thread, or in a child process with ``executor="process"``) or async.
     """
 
     def decorate(func: Callable[_P, _R]) -> JobFunction[_P, _R]:
         target = JobFunction(func, oban, dict(options))
         worker_cls = _function_worker(target)
+        if executor != "thread":
+            check_executor(executor, target.name, func)
+            worker_cls._oban_executor = executor  # type: ignore[attr-defined]
         register_worker(worker_cls, target.name)
         if cron is not None:
             register_periodic(cron, name=target.name, options=target._oban_options)

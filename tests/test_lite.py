@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from oban import JobState, Oban
+from oban import Job, JobState, Oban
+from oban._time import utcnow
 from oban.engines import LiteEngine, engine_from_dsn
+from oban.engines.kit import COLUMNS
+from oban.engines.protocol import Ack
 from tests import workers
 from tests.support import wait_until
 from tests.test_oban import reached
@@ -179,4 +182,56 @@ async def test_notifications_from_other_processes_still_arrive_after_pruning_emp
         await wait_until(lambda: got[-1:] == [{"n": "after"}], within=5)
     finally:
         other.close()
+        await engine.close()
+
+
+async def test_a_second_ack_for_a_job_in_one_batch_finds_the_first_applied(tmp_path):
+    """Acks without meta go in one statement; a job's later ack in the batch is applied after it."""
+    engine = LiteEngine(str(tmp_path / "acks.db"))
+    try:
+        await engine.insert_jobs([Job(worker="W", args={"i": i}) for i in range(3)])
+        first, second, third = await engine.fetch_jobs("default", 3, "node", utcnow())
+        now = utcnow()
+        acks = [
+            Ack(first.id, first.attempt, JobState.COMPLETED, now),
+            Ack(second.id, second.attempt, JobState.SCHEDULED, now, scheduled_at=now, meta={"snoozed": 1}),
+            Ack(first.id, first.attempt, JobState.DISCARDED, now, error={"at": "x", "attempt": 1, "error": "late"}),
+            Ack(third.id, third.attempt + 1, JobState.COMPLETED, now),  # an attempt that is not running
+        ]
+        assert await engine.ack_jobs(acks) == [first.id, second.id]
+        stored = {job.id: job for job in await engine.list_jobs()}
+        assert stored[first.id].state is JobState.COMPLETED and stored[first.id].errors == []
+        assert stored[second.id].state is JobState.SCHEDULED and stored[second.id].meta == {"snoozed": 1}
+        assert stored[third.id].state is JobState.EXECUTING
+    finally:
+        await engine.close()
+
+
+async def test_a_claim_returns_each_job_as_stored(tmp_path):
+    """A claim reads its jobs as one JSON document: values come back exactly, in claim order."""
+    path = tmp_path / "claim.db"
+    engine = LiteEngine(str(path))
+    args = {"big": 2**64 - 1, "tiny": 1e-300, "text": 'h\u00e9 \u2028 "q" \\ \U0001f389', "nested": [None]}
+    try:
+        later, sooner = await engine.insert_jobs(
+            [
+                Job(worker="W", args=args, tags=["a", "b"], meta={"m": {"k": None}}, priority=1),
+                Job(worker="W", args={}, priority=0),
+            ]
+        )
+        other = sqlite3.connect(path)  # another implementation may store integers wider than 64 bits
+        other.execute("UPDATE oban_jobs SET args = ? WHERE id = ?", ('{"wide": 1180591620717411303424}', sooner.id))
+        other.commit()
+        other.close()
+        claimed = await engine.fetch_jobs("default", 5, "node", utcnow(), "uuid")
+        assert [job.id for job in claimed] == [sooner.id, later.id]
+        assert claimed[0].args == {"wide": 2**70}
+        job = claimed[1]
+        assert job.args == args and job.tags == ["a", "b"] and job.meta == {"m": {"k": None}}
+        assert job.state is JobState.EXECUTING and job.attempt == 1 and job.attempted_by == ["node", "uuid"]
+        assert job.inserted_at == later.inserted_at and job.scheduled_at == later.scheduled_at
+        stored = await engine.get_job(job.id)
+        assert stored is not None
+        assert {c: getattr(stored, c) for c in COLUMNS} == {c: getattr(job, c) for c in COLUMNS}
+    finally:
         await engine.close()

@@ -10,7 +10,7 @@ import time
 import traceback
 from concurrent.futures import Executor
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
 from .._time import to_iso, utcnow
@@ -20,11 +20,21 @@ from ..errors import JobTimeoutError
 from ..job import Job, JobState
 from ..results import Cancel, Record, Snooze
 
+if TYPE_CHECKING:
+    from .process_pool import ProcessPool
+
 log = logging.getLogger("oban.executor")
+
+
+REMOTE_TRACEBACK = "_oban_traceback"
+"""The attribute holding the traceback text of an exception raised in a worker process."""
 
 
 def format_error(error: BaseException) -> str:
     """The error text stored in ``errors``: the exception and its traceback."""
+    remote = getattr(error, REMOTE_TRACEBACK, None)
+    if isinstance(remote, str):  # raised in a worker process: its own traceback, not ours
+        return _storable(remote)
     return _storable("".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip())
 
 
@@ -42,34 +52,52 @@ def current_job() -> Job | None:
     return _current_job.get()
 
 
+_async_process: dict[type, tuple[Any, bool]] = {}
+"""Per worker class: its ``process`` function and whether that is a coroutine function."""
+
+
+def _is_async(instance: Any, process: Any) -> bool:
+    # inspect.iscoroutinefunction costs about a microsecond; asked once per class, not per job.
+    # Keyed on the function too, so an instance or class whose process was swapped is asked anew.
+    function = getattr(process, "__func__", process)
+    cached = _async_process.get(type(instance))
+    if cached is not None and cached[0] is function:
+        return cached[1]
+    found = inspect.iscoroutinefunction(process)
+    _async_process[type(instance)] = (function, found)
+    return found
+
+
 async def call_process(instance: Any, job: Job, threads: Executor | None) -> Any:
     process = instance.process
     token = _current_job.set(job)
     try:
-        if inspect.iscoroutinefunction(process):
+        if _is_async(instance, process):
             result = await process(job)
         else:
             loop = asyncio.get_running_loop()
             # The thread sees this task's context: current_job() and any context the app set.
             result = await loop.run_in_executor(threads, contextvars.copy_context().run, process, job)
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):  # None is the common result
             result = await result
         return result
     finally:
         _current_job.reset(token)
 
 
-async def execute(job: Job, threads: Executor | None = None) -> Ack:
+async def execute(job: Job, threads: Executor | None = None, processes: ProcessPool | None = None) -> Ack:
     """Run ``job`` and return the ack describing its outcome.
 
     Worker exceptions, unknown workers and timeouts become failures (retry or discard) recorded
     in ``errors``. Only ``asyncio.CancelledError`` (shutdown) escapes, leaving the job for rescue.
     """
-    ack, _error = await run(job, threads)
+    ack, _error = await run(job, threads, processes)
     return ack
 
 
-async def run(job: Job, threads: Executor | None = None) -> tuple[Ack, BaseException | None]:
+async def run(
+    job: Job, threads: Executor | None = None, processes: ProcessPool | None = None
+) -> tuple[Ack, BaseException | None]:
     """Like ``execute``, and also return the exception the run failed with (for testing helpers
     that re-raise it once the outcome is recorded)."""
     watched = _watched()
@@ -81,7 +109,9 @@ async def run(job: Job, threads: Executor | None = None) -> tuple[Ack, BaseExcep
     try:
         instance = resolve_worker(job.worker)()
         timeout = timeout_for(instance, job)
-        if timeout is None:
+        if processes is not None and getattr(instance, "_oban_executor", None) == "process":
+            result = await processes.run(job, timeout)  # it times the run itself, once a process is free
+        elif timeout is None:
             result = await call_process(instance, job, threads)
         else:
             try:

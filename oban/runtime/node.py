@@ -25,6 +25,7 @@ from .cron import Cron
 from .heartbeat import Heartbeat
 from .leader import Leader
 from .lifeline import lifeline as build_lifeline
+from .process_pool import ProcessPool, check_processes
 from .producer import Producer, QueueInfo
 from .pruner import pruner as build_pruner
 from .stager import stager as build_stager
@@ -47,6 +48,7 @@ class NodeConfig:
     leadership: bool = True
     shutdown_grace_period: float = 15.0
     heartbeat_interval: float = 5.0
+    processes: int | None = None
 
 
 class Node:
@@ -64,6 +66,8 @@ class Node:
         self._loops: list[Periodic] = []
         self._cron: Cron | None = None
         self._threads: ThreadPoolExecutor | None = None
+        # Children start only when a process worker first runs: nodes without one pay nothing.
+        self._processes = ProcessPool(check_processes(config.processes))
         self._background: set[asyncio.Task[Any]] = set()
         self.started = False
 
@@ -159,6 +163,7 @@ class Node:
             name=self.config.name,
             ack=self._acker.add,
             threads=self._threads,
+            processes=self._processes,
             poll_interval=self.config.stage_interval,
         )
         self._producers[queue] = producer
@@ -216,6 +221,7 @@ class Node:
                 await self._leader.stop()
             if self._threads is not None:
                 self._threads.shutdown(wait=False, cancel_futures=True)
+            await self._processes.close()  # running calls ended (or were abandoned) with the producers
         finally:
             try:
                 await self._engine.unlisten(self.on_notification)

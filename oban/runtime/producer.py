@@ -18,6 +18,7 @@ from ..backoff import Backoff
 from ..engines.protocol import Ack, Engine, ProducerRecord
 from ..job import Job
 from .executor import execute, failure_ack
+from .process_pool import ProcessPool
 
 log = logging.getLogger("oban.producer")
 
@@ -70,6 +71,10 @@ def check_limit(limit: object, queue: str) -> int:
 class Producer:
     """Claims ``limit - running`` jobs whenever woken (insert, finished job, poll) and runs them."""
 
+    MAX_CLAIMS = 2
+    """Claims in flight at once (a second when an insert is heard during the first); together
+    they never ask for more than the free slots."""
+
     def __init__(
         self,
         *,
@@ -82,6 +87,7 @@ class Producer:
         threads: Executor | None,
         poll_interval: float,
         paused: bool = False,
+        processes: ProcessPool | None = None,
     ) -> None:
         if not isinstance(queue, str) or not queue.strip():
             raise ValueError(f"queue must be a non-blank string, got {queue!r}")
@@ -95,10 +101,15 @@ class Producer:
         self._engine = engine
         self._ack = ack
         self._threads = threads
+        self._processes = processes
         self._poll_interval = poll_interval
         self._running: dict[int, tuple[Job, asyncio.Task[None]]] = {}
         self._wake = asyncio.Event()
         self._more = True
+        self._claims: set[asyncio.Task[None]] = set()
+        self._claiming = 0  # slots that claims in flight may fill
+        self._claim_error: Exception | None = None
+        self._backoff = Backoff(0.1, 10.0)
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -204,54 +215,82 @@ class Producer:
     # -- work ----------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        backoff = Backoff(0.1, 10.0)
-        while not self._stopping:
-            if not self._wake.is_set():
-                try:
-                    async with asyncio.timeout(self._poll_interval):
-                        await self._wake.wait()
-                except TimeoutError:
-                    self._more = True
-            self._wake.clear()
-            if self._stopping:
-                break
-            try:
-                await self._dispatch()
-                backoff.reset()
-            except Exception as error:
-                delay = backoff.next()
-                log.warning("queue %s: fetching jobs failed, retrying in %.1fs: %r", self.queue, delay, error)
-                await asyncio.sleep(delay)
-                self._wake.set()
+        backoff = self._backoff
+        try:
+            while not self._stopping:
+                if not self._wake.is_set():
+                    try:
+                        async with asyncio.timeout(self._poll_interval):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        self._more = True
+                self._wake.clear()
+                if self._stopping:
+                    break
+                error, self._claim_error = self._claim_error, None
+                if error is not None:
+                    delay = backoff.next()
+                    log.warning("queue %s: fetching jobs failed, retrying in %.1fs: %r", self.queue, delay, error)
+                    await asyncio.sleep(delay)
+                    self._wake.set()
+                    continue
+                self._dispatch()
+        finally:
+            # Claims in flight finish first: the jobs they took run (or are stragglers) like any other.
+            while self._claims:
+                await asyncio.wait(list(self._claims))
 
-    async def _dispatch(self) -> None:
-        if self.paused or not self._more:
+    def _dispatch(self) -> None:
+        """Start a claim for free slots, unless one is pending that may take every job there is."""
+        if self.paused or not self._more or self._stopping or self._claim_error is not None:
             return
-        demand = self.limit - len(self._running)
-        if demand <= 0:
+        if len(self._claims) >= self.MAX_CLAIMS:
             return
+        free = self.limit - len(self._running) - self._claiming
+        if free <= 0:
+            return
+        # Every free slot in one claim: splitting a claim to keep two in flight costs a statement
+        # each, more than the overlap saves when the database and this process share the CPUs.
+        demand = free
         # Cleared before the claim, not after: an insert heard while the claim is in flight sets
         # it again (wake), so its jobs are looked for at once instead of at the next poll.
         self._more = False
+        self._claiming += demand
+        task = asyncio.create_task(self._claim(demand), name=f"oban-claim-{self.queue}")
+        self._claims.add(task)
+
+    async def _claim(self, demand: int) -> None:
+        jobs: list[Job] = []
         try:
             metadata = {"queue": self.queue, "node": self.node, "demand": demand}
             with telemetry.span("oban.producer.get", metadata) as span:
                 jobs = await self._engine.fetch_jobs(self.queue, demand, self.node, utcnow(), self.uuid)
                 span.add({"count": len(jobs)})
+        except Exception as error:
+            self._more = True
+            self._claim_error = error
+            self._wake.set()
+            return
         except BaseException:
             self._more = True
             raise
-        if len(jobs) >= demand:
-            self._more = True
+        finally:
+            self._claiming -= demand
+            self._claims.discard(asyncio.current_task())
+        self._backoff.reset()
         for job in jobs:
             assert job.id is not None
             task = asyncio.create_task(self._run(job), name=f"oban-job-{job.id}")
             self._running[job.id] = (job, task)
+        if len(jobs) >= demand:
+            self._more = True
+            # Slots freed while this claim was out are claimed now, while its jobs start.
+            self._dispatch()
 
     async def _run(self, job: Job) -> None:
         try:
             try:
-                ack = await execute(job, self._threads)
+                ack = await execute(job, self._threads, self._processes)
             except asyncio.CancelledError as error:
                 if self._stopping:
                     raise  # shutdown abandons the job to the lifeline, without an outcome

@@ -37,6 +37,7 @@ from ..kit import (
     ProducerRecord,
     TablePoller,
     apply_replace,
+    as_utc,
     check_channel,
     check_payloads,
     decode_json,
@@ -50,6 +51,7 @@ from ..kit import (
     loops,
     prepare_insert,
     split_statements,
+    stored_job,
     to_iso,
     updated_job,
     utcnow,
@@ -76,6 +78,40 @@ def _time(text: str) -> datetime:
 
 def _job_from_row(row: Sequence[Any]) -> Job:
     return job_from_row(row, from_iso)
+
+
+def _cached_time(text: str | None, times: dict[str, datetime | None]) -> datetime | None:
+    # Jobs inserted together share their timestamps' text: parse each text once per claim.
+    if text is None:
+        return None
+    value = times.get(text)
+    if value is None:
+        value = times[text] = from_iso(text)
+    return value
+
+
+def _claimed_job(row: list[Any], claimed_by: list[str], attempted_at: datetime, times: dict[str, Any]) -> Job:
+    """A job from a ``select_available`` entry, as ``mark_executing`` left it."""
+    return stored_job(
+        id=row[0],
+        state=JobState.EXECUTING,
+        queue=row[1],
+        worker=row[2],
+        args=row[3],
+        meta=row[4],
+        tags=row[5],
+        errors=row[6],
+        attempted_by=list(claimed_by),
+        attempt=row[7] + 1,
+        max_attempts=row[8],
+        priority=row[9],
+        inserted_at=_cached_time(row[10], times),
+        scheduled_at=_cached_time(row[11], times),
+        attempted_at=attempted_at,
+        completed_at=_cached_time(row[12], times),
+        cancelled_at=_cached_time(row[13], times),
+        discarded_at=_cached_time(row[14], times),
+    )
 
 
 def _path_from(target: str) -> str:
@@ -307,8 +343,10 @@ class LiteEngine(EngineBase):
         )
 
     @staticmethod
-    def _stored(job: Job, meta: dict[str, Any], row: tuple[Any, ...], job_id: int) -> Job:
-        inserted_at, scheduled_at = from_iso(row[8]), from_iso(row[9])
+    def _stored(
+        job: Job, meta: dict[str, Any], row: tuple[Any, ...], job_id: int, times: dict[str, datetime | None]
+    ) -> Job:
+        inserted_at, scheduled_at = _cached_time(row[8], times), _cached_time(row[9], times)
         assert inserted_at is not None and scheduled_at is not None
         return inserted_job(job, job_id, inserted_at, scheduled_at, meta)
 
@@ -338,6 +376,7 @@ class LiteEngine(EngineBase):
         now: datetime,
     ) -> list[Job]:
         results: list[Job] = list(jobs)
+        times: dict[str, datetime | None] = {}  # a batch shares its inserted_at text
         pending: list[int] = []
 
         def flush() -> None:
@@ -348,7 +387,7 @@ class LiteEngine(EngineBase):
             # One write transaction holds the lock, so rowids of one executemany are consecutive.
             first = last - len(pending) + 1
             for offset, index in enumerate(pending):
-                results[index] = self._stored(jobs[index], prepared[index][0], rows[index], first + offset)
+                results[index] = self._stored(jobs[index], prepared[index][0], rows[index], first + offset, times)
             pending.clear()
 
         for index, job in enumerate(jobs):
@@ -361,7 +400,7 @@ class LiteEngine(EngineBase):
             if existing is None:
                 execute(_Q["insert_job"], rows[index])
                 job_id = execute("SELECT last_insert_rowid()").fetchone()[0]
-                results[index] = self._stored(job, meta, rows[index], job_id)
+                results[index] = self._stored(job, meta, rows[index], job_id, times)
             else:
                 results[index] = self._replace(execute, existing, job, now)
         flush()
@@ -402,6 +441,7 @@ class LiteEngine(EngineBase):
             raise TypeError(f"conn must be an aiosqlite.Connection for LiteEngine, got {type(conn).__name__}")
         # The caller's transaction is async; run each statement through their connection.
         results: list[Job] = []
+        times: dict[str, datetime | None] = {}
         for index, job in enumerate(jobs):
             meta, key = prepared[index]
             if key is not None:
@@ -418,7 +458,7 @@ class LiteEngine(EngineBase):
                     continue
             cursor = await conn.execute(_Q["insert_job"], rows[index])
             assert cursor.lastrowid is not None
-            results.append(self._stored(job, meta, rows[index], cursor.lastrowid))
+            results.append(self._stored(job, meta, rows[index], cursor.lastrowid, times))
         # No sender: the row is news to every node, this one included, once committed.
         notifications = self._notification_rows("insert", insert_payloads(results), now, sender="")
         if notifications:
@@ -471,41 +511,61 @@ class LiteEngine(EngineBase):
     async def fetch_jobs(self, queue: str, demand: int, node: str, now: datetime, uuid: str | None = None) -> list[Job]:
         if demand <= 0:
             return []
-        attempted_by = encode_json([node] if uuid is None else [node, uuid], "attempted_by")
-        params = {"queue": queue, "demand": demand, "attempted_by": attempted_by, "now": to_iso(now)}
+        claimed_by = [node] if uuid is None else [node, uuid]
+        select = {"queue": queue, "demand": demand}
+        mark = {"attempted_by": encode_json(claimed_by, "attempted_by"), "now": to_iso(now), "ids": ""}
+        attempted_at = as_utc(now)
 
-        def fetch(db: sqlite3.Connection) -> list[Job]:
-            rows = _in_write_transaction(db, lambda: db.execute(_Q["fetch_jobs"], params).fetchall())
-            jobs = [_job_from_row(row) for row in rows]
-            jobs.sort(key=lambda job: (job.priority, job.scheduled_at, job.id))
-            return jobs
+        def fetch(db: sqlite3.Connection) -> list[list[Any]]:
+            def work() -> list[list[Any]]:
+                # One row holding every job the claim takes, then one update by id: a handful
+                # of steps on the connection's thread whatever the demand, not one per job.
+                rows: list[list[Any]] = decode_json(db.execute(_Q["select_available"], select).fetchone()[0], [])
+                if rows:
+                    mark["ids"] = encode_json([row[0] for row in rows], "ids")
+                    db.execute(_Q["mark_executing"], mark)
+                return rows
 
-        return await self._run(fetch)
+            return _in_write_transaction(db, work)
+
+        rows = await self._run(fetch)
+        # Jobs are built here, not on the connection's thread: that thread is the one a busy
+        # queue waits on, and meanwhile it can run the next transaction.
+        times: dict[str, datetime | None] = {}
+        jobs = [_claimed_job(row, claimed_by, attempted_at, times) for row in rows]
+        jobs.sort(key=lambda job: (job.priority, job.scheduled_at, job.id))
+        return jobs
 
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         if not acks:
             return []
-        params: list[dict[str, Any]] = [
-            {
-                "id": ack.job_id,
-                "attempt": ack.attempt,
-                "state": ack.state.value,
-                "at": to_iso(ack.at),
-                "scheduled_at": to_iso(ack.scheduled_at) if ack.scheduled_at else None,
-                "error": encode_json(ack.error, "error") if ack.error is not None else None,
-                "meta": None,
-            }
-            for ack in acks
-        ]
-        metas = [ack.meta for ack in acks]
-        for meta in metas:
-            if meta:
-                encode_json(meta, "meta")  # refuse a bad value before anything is written
+        batch: list[tuple[Any, ...]] = []
+        one_by_one: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        seen: set[int] = set()
+        for item in acks:
+            at = to_iso(item.at)
+            scheduled_at = to_iso(item.scheduled_at) if item.scheduled_at else None
+            error = encode_json(item.error, "error") if item.error is not None else None
+            if item.meta:
+                encode_json(item.meta, "meta")  # refuse a bad value before anything is written
+            if item.meta or item.job_id in seen:
+                row: dict[str, Any] = {"id": item.job_id, "attempt": item.attempt, "state": item.state.value}
+                row.update(at=at, scheduled_at=scheduled_at, error=error, meta=None)
+                one_by_one.append((row, item.meta))
+            else:
+                batch.append((item.job_id, item.attempt, item.state.value, at, scheduled_at or "", error or ""))
+            seen.add(item.job_id)
+        batch_json = encode_json(batch, "acks") if batch else None
 
         def ack(db: sqlite3.Connection) -> list[int]:
-            def work() -> list[int]:
-                changed: list[int] = []
-                for row, meta in zip(params, metas, strict=True):
+            def work() -> set[int]:
+                # Acks without meta, the first for each job, go in one statement; the others
+                # after them one at a time in the order given, so a job's later ack sees its
+                # earlier one applied, as if every ack had been written in turn.
+                changed: set[int] = set()
+                if batch_json is not None:
+                    changed.update(row[0] for row in db.execute(_Q["ack_jobs"], {"acks": batch_json}))
+                for row, meta in one_by_one:
                     if meta:
                         # Ack meta replaces whole top-level keys, nulls included; SQLite's
                         # json_patch would merge nested objects and drop nulls, so merge here.
@@ -514,10 +574,11 @@ class LiteEngine(EngineBase):
                             continue
                         row["meta"] = encode_json({**decode_json(found[0], {}), **meta}, "meta")
                     if db.execute(_Q["ack_job"], row).rowcount:
-                        changed.append(row["id"])
+                        changed.add(row["id"])
                 return changed
 
-            return _in_write_transaction(db, work)
+            changed = _in_write_transaction(db, work)
+            return list(dict.fromkeys(item.job_id for item in acks if item.job_id in changed))
 
         return await self._run(ack)
 

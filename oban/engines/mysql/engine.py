@@ -823,10 +823,11 @@ class MySQLEngine(EngineBase):
 
         def claimed(jobs: list[Job]) -> list[Job]:
             # The rows were locked until the commit, so the update did exactly this to each of them.
+            at = aware_utc(attempted_at)  # one (immutable) datetime for the whole claim
             for job in jobs:
                 job.state = JobState.EXECUTING
                 job.attempt += 1
-                job.attempted_at = aware_utc(attempted_at)
+                job.attempted_at = at
                 job.attempted_by = list(attempted_by)
             return jobs
 
@@ -874,13 +875,18 @@ class MySQLEngine(EngineBase):
     async def _settle_earlier_claims(self, attempted_by: list[str]) -> list[Job]:
         """Jobs of this claimer's earlier claims whose COMMIT outcome was unknown, once the rows tell."""
         found: list[Job] = []
-        for claim in [c for c in self._unsettled if c[2] == attempted_by]:
+        # Taken off the list before the first await: one producer's claims may run concurrently,
+        # and only one of them may read back (and run) a lost claim's jobs.
+        claims = [c for c in self._unsettled if c[2] == attempted_by]
+        for claim in claims:
+            self._unsettled.remove(claim)
+        for claim in claims:
             jobs, attempted_at, _ = claim
             try:
                 rows = await self._settle_read(_Q["claim_outcome"], {"ids": tuple(job.id for job in jobs)})
             except Exception:
-                continue  # still unreachable: ask again next time
-            self._unsettled.remove(claim)
+                self._unsettled.append(claim)  # still unreachable: ask again next time
+                continue
             ours = {
                 job_id
                 for job_id, _attempt, at, by in rows

@@ -135,6 +135,33 @@ def _job_from_row(row: Any) -> Job:
     )
 
 
+def _claimed_job(row: Any) -> Job:
+    """``_job_from_row`` for the rows of ``fetch_jobs`` and ``claim_outcome``, read by position.
+
+    Claiming reads one row per job; positions cost a fraction of names on an asyncpg record.
+    """
+    return stored_job(
+        id=row[0],
+        state=row[1],
+        queue=row[2],
+        worker=row[3],
+        args=_decode(row[4], {}),
+        meta=_decode(row[5], {}),
+        tags=_decode(row[6], []),
+        errors=_decode(row[7], []),
+        attempted_by=list(row[8] or ()),
+        attempt=row[9],
+        max_attempts=row[10],
+        priority=row[11],
+        inserted_at=aware_utc(row[12]),
+        scheduled_at=aware_utc(row[13]),
+        attempted_at=aware_utc(row[14]),
+        completed_at=aware_utc(row[15]),
+        cancelled_at=aware_utc(row[16]),
+        discarded_at=aware_utc(row[17]),
+    )
+
+
 def _count(status: str) -> int:
     """The row count at the end of a command status such as ``UPDATE 3``."""
     return int(status.rsplit(" ", 1)[-1])
@@ -647,18 +674,23 @@ class PostgresEngine(EngineBase):
             rows = await self._settle_earlier_claims(queue)
             if not rows:
                 raise error from None
-        return [_job_from_row(row) for row in [*recovered, *rows]]
+        return [_claimed_job(row) for row in [*recovered, *rows]]
 
     async def _settle_earlier_claims(self, queue: str) -> list[Any]:
         """Jobs of claims of ``queue`` whose replies were lost, read back once the server answers."""
         found: list[Any] = []
-        for claim in [c for c in self._unsettled if c[0] == queue]:
+        # Taken off the list before the first await: claims of one queue may run concurrently,
+        # and only one of them may read back (and run) a lost claim's jobs.
+        claims = [c for c in self._unsettled if c[0] == queue]
+        for claim in claims:
+            self._unsettled.remove(claim)
+        for claim in claims:
             try:
                 pool = await self._statements()
                 rows = await pool.fetch(self._q["claim_outcome"], *claim)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                continue  # still unreachable: ask again next time
-            self._unsettled.remove(claim)
+                self._unsettled.append(claim)  # still unreachable: ask again next time
+                continue
             if rows:
                 log.warning("a claim lost its connection after committing; recovered %d jobs", len(rows))
             found.extend(rows)

@@ -1,5 +1,6 @@
 -- Claim up to $2 jobs of queue $1: lock them without waiting for rows other nodes hold, then
 -- mark them executing, all in one statement. attempted_by is [node, producer uuid], as Oban sets it.
+-- Times come back as timestamptz in UTC, so the driver hands over aware datetimes as they are.
 WITH locked AS (
     SELECT id
     FROM oban_jobs
@@ -17,8 +18,9 @@ WITH locked AS (
     WHERE j.id = locked.id
     RETURNING j.id, j.state::text AS state, j.queue, j.worker, j.args, j.meta, to_jsonb(j.tags) AS tags,
               to_jsonb(j.errors) AS errors, j.attempted_by, j.attempt, j.max_attempts, j.priority,
-              j.inserted_at, j.scheduled_at, j.attempted_at, j.completed_at, j.cancelled_at,
-              j.discarded_at
+              j.inserted_at AT TIME ZONE 'UTC' AS inserted_at, j.scheduled_at AT TIME ZONE 'UTC' AS scheduled_at,
+              j.attempted_at AT TIME ZONE 'UTC' AS attempted_at, j.completed_at AT TIME ZONE 'UTC' AS completed_at,
+              j.cancelled_at AT TIME ZONE 'UTC' AS cancelled_at, j.discarded_at AT TIME ZONE 'UTC' AS discarded_at
 )
 SELECT * FROM claimed
 ORDER BY priority, scheduled_at, id
