@@ -42,7 +42,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import unquote, urlparse
+
+from tests import support
 
 # A claimed row as the floor keeps it: (id, worker, args, meta, attempt).
 Claimed = Sequence[Any]
@@ -273,19 +274,9 @@ class MySQLFloor:
 
     @classmethod
     async def open(cls, dsn: str, database: str) -> MySQLFloor:
-        import asyncmy
-
-        parsed = urlparse(dsn)
         conns = []
         for _ in range(2):
-            conn = await asyncmy.connect(
-                host=parsed.hostname or "127.0.0.1",
-                port=parsed.port or 3306,
-                user=unquote(parsed.username or "root"),
-                password=unquote(parsed.password or ""),
-                database=database,
-                autocommit=True,
-            )
+            conn = await support.mysql_connect(dsn, database)
             async with conn.cursor() as cursor:
                 await cursor.execute("SELECT VERSION()")
                 (version,) = await cursor.fetchone()

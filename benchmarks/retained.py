@@ -13,7 +13,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlparse
+
+from tests import support
 
 CHUNK = 100_000
 
@@ -122,17 +123,7 @@ async def upkeep(engine_name: str, database: str, *, postgres_dsn: str, mysql_ds
 
 
 async def _mysql_connect(dsn: str, database: str) -> Any:
-    import asyncmy
-
-    parsed = urlparse(dsn)
-    return await asyncmy.connect(
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 3306,
-        user=unquote(parsed.username or "root"),
-        password=unquote(parsed.password or ""),
-        database=database,
-        autocommit=True,
-    )
+    return await support.mysql_connect(dsn, database)
 
 
 async def _seed_mysql(
