@@ -8,13 +8,14 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from . import _engine_users, _instances, _json, _testing_mode
 from ._time import utcnow
 from ._workers import worker_name
 from .cron import CronEntry, parse_entry, registered_entries
-from .engines.protocol import Engine
+from .engines.protocol import Activity, Engine
 from .engines.registry import default_engine
 from .errors import SchemaError
 from .job import Job, JobState
@@ -342,15 +343,33 @@ class Oban:
         worker: str | type | Callable[..., Any] | None = None,
         state: str | Sequence[str] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
-        """Stored jobs matching every filter given, newest first."""
+        """Stored jobs matching every filter given, newest first.
+
+        ``search`` keeps jobs whose worker, ``args`` or ``meta`` (as JSON text) or a tag contains
+        it, ignoring case (``%`` and ``_`` are plain characters); digits also match that job id.
+        ``before_id`` keeps jobs with a smaller id: pass the last id of a page for the next page.
+        """
         await self._ensure_ready()
         if worker is not None and not isinstance(worker, str):
             worker = worker_name(worker)
         states = None
         if state is not None:
             states = [JobState(state)] if isinstance(state, str) else [JobState(s) for s in state]
-        return await self.engine.list_jobs(queue=queue, worker=worker, states=states, limit=limit)
+        return await self.engine.list_jobs(
+            queue=queue, worker=worker, states=states, limit=limit, search=search, before_id=before_id
+        )
+
+    async def job_activity(self, *, since: datetime, bucket: int = 60) -> list[Activity]:
+        """How many jobs completed, were discarded, cancelled or failed to retry since ``since``.
+
+        One ``Activity`` per ``bucket``-second interval (starting at multiples of ``bucket``
+        since the Unix epoch), queue and state with a count above zero, oldest first.
+        """
+        await self._ensure_ready()
+        return await self.engine.job_activity(since, bucket)
 
     async def count_jobs(self) -> dict[tuple[str, JobState], int]:
         """How many jobs each queue holds in each state: ``{(queue, state): count}``."""

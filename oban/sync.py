@@ -19,10 +19,11 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from . import _instances, _testing_mode
-from .engines.protocol import BlockingInsert, Engine
+from .engines.protocol import Activity, BlockingInsert, Engine
 from .engines.registry import engine_from_dsn
 from .errors import EventLoopRunningError
 from .job import Job, JobState
@@ -233,15 +234,24 @@ class SyncClient:
         worker: str | type | None = None,
         state: str | Sequence[str] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
-        """Stored jobs matching every filter given, newest first."""
+        """Stored jobs matching every filter given, newest first (``Oban.list_jobs``)."""
         return self._call(
-            "list_jobs", lambda: self.oban.list_jobs(queue=queue, worker=worker, state=state, limit=limit)
+            "list_jobs",
+            lambda: self.oban.list_jobs(
+                queue=queue, worker=worker, state=state, limit=limit, search=search, before_id=before_id
+            ),
         )
 
     def count_jobs(self) -> dict[tuple[str, JobState], int]:
         """How many jobs each queue holds in each state: ``{(queue, state): count}``."""
         return self._call("count_jobs", self.oban.count_jobs)
+
+    def job_activity(self, *, since: datetime, bucket: int = 60) -> list[Activity]:
+        """Jobs finished per time bucket, queue and state since ``since`` (``Oban.job_activity``)."""
+        return self._call("job_activity", lambda: self.oban.job_activity(since=since, bucket=bucket))
 
     def cancel_job(self, job: JobRef) -> int:
         """Cancel one job; an executing one is told to stop. Returns how many rows changed."""

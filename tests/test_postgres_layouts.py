@@ -273,6 +273,18 @@ class TestRuntimeOnForeignLayouts(suite.TestRuntime):
     pass
 
 
+class TestSearchOnForeignLayouts(suite.TestSearch):
+    pass
+
+
+class TestPagingOnForeignLayouts(suite.TestPaging):
+    pass
+
+
+class TestActivityOnForeignLayouts(suite.TestActivity):
+    pass
+
+
 # -- what is particular to each layout -----------------------------------------------------------
 
 RAN: list[int] = []

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -174,6 +175,18 @@ def test_get_list_and_count(client: SyncClient) -> None:
     assert [job.id for job in client.list_jobs(worker="tests.workers.Noop")] == [other.id]
     assert [job.id for job in client.list_jobs(state="available", limit=1)] == [other.id]
     assert client.count_jobs() == {("mail", JobState.AVAILABLE): 1, ("default", JobState.AVAILABLE): 1}
+    assert [job.id for job in client.list_jobs(search="tests.workers.noop")] == [other.id]
+    assert [job.id for job in client.list_jobs(before_id=other.id)] == [mail.id]
+
+
+def test_job_activity_counts_what_finished(client: SyncClient) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    first, second = client.enqueue_many([_job(), _job()])
+    assert client.job_activity(since=since) == []
+    assert client.cancel_many_jobs([first, second]) == 2
+    [activity] = client.job_activity(since=since, bucket=3600)
+    assert (activity.queue, activity.state, activity.count) == ("default", JobState.CANCELLED, 2)
+    assert activity.at <= datetime.now(UTC)
 
 
 def test_cancel_retry_and_delete(client: SyncClient) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .protocol import CHANNELS, Ack, Engine, NotificationHandler
+from .protocol import CHANNELS, Ack, Activity, Engine, NotificationHandler
 from .registry import engine_from_dsn, register_engine
 
 __all__ = [
     "CHANNELS",
     "Ack",
+    "Activity",
     "Engine",
     "LiteEngine",
     "MySQLEngine",

@@ -103,6 +103,22 @@ class Ack:
     meta: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """How many jobs of one queue reached one outcome within one time bucket (``job_activity``).
+
+    ``at`` is the start of the bucket: aware UTC, a whole multiple of the bucket's length in
+    seconds since the Unix epoch. ``state`` is ``completed``, ``discarded``, ``cancelled`` or
+    ``retryable``, each dated by its own timestamp (``completed_at``, ``discarded_at``,
+    ``cancelled_at``; ``attempted_at`` for a failed attempt that will be retried).
+    """
+
+    at: datetime
+    queue: str
+    state: JobState
+    count: int
+
+
 @runtime_checkable
 class Connection(Protocol):
     """Where the engine points, and its connections.
@@ -212,14 +228,39 @@ class Management(Protocol):
         worker: str | None = None,
         states: Sequence[JobState] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
-        """Jobs matching every given filter, newest id first, at most ``limit``."""
+        """Jobs matching every given filter, newest id first, at most ``limit``.
+
+        ``search`` keeps the jobs in which it appears, ignoring case, as a plain substring
+        (``%`` and ``_`` are literal): in the worker, in the text of ``args`` or ``meta`` as
+        JSON, or in one of the tags; a ``search`` of ASCII digits also matches the job with
+        that id. How JSON text is spaced is the database's, so search for keys and values, not
+        for punctuation between them. ``""`` filters nothing. ``before_id`` keeps jobs whose
+        ``id < before_id``: pass the last id of one page to get the next, with no job missed or
+        repeated. A ``search`` that is not a string or a ``before_id`` that is not an integer
+        raises ``ValueError`` (``kit.job_search`` and ``kit.check_before_id`` check both).
+        """
 
     async def count_jobs(self) -> dict[tuple[str, JobState], int]:
         """How many jobs each queue holds in each state: ``{(queue, state): count}``, counts > 0 only.
 
         What dashboards and metrics read (``oban queues``, the Prometheus gauges); it may scan
         the table, so callers poll it every few seconds at most.
+        """
+
+    async def job_activity(self, since: datetime, bucket: int) -> list[Activity]:
+        """How many jobs finished at or after ``since``, per ``bucket``-second interval, queue and state.
+
+        Counts ``completed`` jobs by ``completed_at``, ``discarded`` by ``discarded_at``,
+        ``cancelled`` by ``cancelled_at`` and ``retryable`` by ``attempted_at``; a job counts in
+        its current state only. Intervals start at multiples of ``bucket`` seconds since the Unix
+        epoch. Counts > 0 only, ordered by ``at``, ``queue``, then ``state``'s value. ``bucket``
+        must be a positive integer of seconds, at most ``kit.MAX_BUCKET`` (about 68 years), and
+        ``ValueError`` names it otherwise (``kit.check_bucket``). What a dashboard's throughput
+        chart reads: it reads only rows finished since ``since``, through the engine's indexes
+        on those timestamps where the schema has them.
         """
 
     async def cancel_jobs(self, ids: Sequence[int], now: datetime) -> tuple[int, list[int]]:

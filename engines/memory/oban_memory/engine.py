@@ -21,25 +21,34 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 from oban.engines.kit import (
+    ACTIVITY_TIMESTAMPS,
     FINAL_STATES,
     PRODUCER_RETENTION,
     RESCUE_ERROR,
     UPDATABLE_FIELDS,
     Ack,
+    Activity,
     EngineBase,
     Job,
+    JobSearch,
     JobState,
     NotificationHandler,
     ProducerRecord,
     SchemaError,
+    activity_from_rows,
     apply_replace,
+    bucket_start,
+    check_before_id,
+    check_bucket,
     check_channel,
     check_payloads,
+    check_since,
     decode_json,
     encode_json,
     hub,
     insert_payloads,
     inserted_job,
+    job_search,
     prepare_insert,
     stored_job,
     to_iso,
@@ -133,6 +142,12 @@ def _load(row: dict[str, Any], *, conflict: bool = False) -> Job:
         conflict=conflict,
         **values,
     )
+
+
+def _matches(search: JobSearch, row: dict[str, Any]) -> bool:
+    """Whether a stored row matches a search: its JSON columns are already JSON text."""
+    tags = decode_json(row["tags"], [])
+    return search.matches(job_id=row["id"], worker=row["worker"], args=row["args"], meta=row["meta"], tags=tags)
 
 
 def _claim_order(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -351,8 +366,12 @@ class MemoryEngine(EngineBase):
         worker: str | None = None,
         states: Sequence[JobState] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
         wanted = None if states is None else {JobState(state) for state in states}
+        found = job_search(search)
+        before = check_before_id(before_id)
         with self._db.lock:
             rows = [
                 row
@@ -360,9 +379,24 @@ class MemoryEngine(EngineBase):
                 if (queue is None or row["queue"] == queue)
                 and (worker is None or row["worker"] == worker)
                 and (wanted is None or row["state"] in wanted)
+                and row["id"] < before
+                and (found is None or _matches(found, row))
             ]
             rows.sort(key=lambda row: row["id"], reverse=True)
             return [_load(row) for row in rows[: max(0, int(limit))]]
+
+    async def job_activity(self, since: datetime, bucket: int) -> list[Activity]:
+        since, bucket = check_since(since), check_bucket(bucket)
+        counts: dict[tuple[datetime, str, JobState], int] = {}
+        with self._db.lock:
+            for row in self._ready().jobs.values():
+                column = ACTIVITY_TIMESTAMPS.get(row["state"])
+                at = row[column] if column is not None else None
+                if at is not None and at >= since:
+                    key = (bucket_start(at, bucket), row["queue"], row["state"])
+                    counts[key] = counts.get(key, 0) + 1
+        rows = [(int(start.timestamp()), queue, state, n) for (start, queue, state), n in counts.items()]
+        return activity_from_rows(rows)
 
     async def count_jobs(self) -> dict[tuple[str, JobState], int]:
         counts: dict[tuple[str, JobState], int] = {}

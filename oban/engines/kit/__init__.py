@@ -14,6 +14,9 @@ a third-party engine needs nothing else either:
   ``to_iso``, ``from_iso``, ``naive_utc``, ``aware_utc``, ``utcnow``.
 - Notifications: the in-process ``hub`` (``oban.engines.kit.hub``) and ``TablePoller``,
   polling a notification table through a ``PollSource``.
+- Dashboards: ``job_search`` (with ``JobSearch`` and ``LIKE_ESCAPE``) and ``check_before_id``
+  for ``list_jobs``; ``check_bucket``, ``check_since``, ``bucket_start``, ``activity_from_rows``
+  and ``ACTIVITY_TIMESTAMPS`` for ``job_activity`` and its ``Activity`` rows.
 - SQL files: ``load_queries``, ``split_statements``, ``Migrations``.
 - ``mask_dsn``, ``dsn_secrets`` and ``scrub`` for showing DSNs without secrets.
 - ``Backoff`` for retry loops and ``cancel_and_wait`` for background tasks.
@@ -35,10 +38,12 @@ from ..protocol import (
     PRODUCER_TTL,
     RESCUE_ERROR,
     Ack,
+    Activity,
     NotificationHandler,
     ProducerRecord,
 )
 from . import dbapi, hub, loops
+from .activity import ACTIVITY_TIMESTAMPS, MAX_BUCKET, activity_from_rows, bucket_start, check_bucket, check_since
 from .base import PROTOCOL_METHODS, EngineBase
 from .codecs import (
     as_utc,
@@ -66,12 +71,17 @@ from .rows import (
     stored_job,
     updated_job,
 )
+from .search import LIKE_ESCAPE, MAX_ID, JobSearch, check_before_id, job_search
 from .sql import Migrations, load_queries, split_statements
 
 __all__ = [
+    "ACTIVITY_TIMESTAMPS",
     "CHANNELS",
     "COLUMNS",
     "FINAL_STATES",
+    "LIKE_ESCAPE",
+    "MAX_BUCKET",
+    "MAX_ID",
     "PRODUCER_RETENTION",
     "PRODUCER_TTL",
     "PROTOCOL_METHODS",
@@ -79,10 +89,12 @@ __all__ = [
     "UNIQ_KEY",
     "UPDATABLE_FIELDS",
     "Ack",
+    "Activity",
     "Backoff",
     "DatabaseError",
     "EngineBase",
     "Job",
+    "JobSearch",
     "JobState",
     "Migrations",
     "NotificationHandler",
@@ -91,12 +103,17 @@ __all__ = [
     "ProducerRecord",
     "SchemaError",
     "TablePoller",
+    "activity_from_rows",
     "apply_replace",
     "as_utc",
     "aware_utc",
+    "bucket_start",
     "cancel_and_wait",
+    "check_before_id",
+    "check_bucket",
     "check_channel",
     "check_payloads",
+    "check_since",
     "copy_job",
     "dbapi",
     "decode_json",
@@ -108,6 +125,7 @@ __all__ = [
     "insert_payloads",
     "inserted_job",
     "job_from_row",
+    "job_search",
     "load_queries",
     "loops",
     "mask_dsn",

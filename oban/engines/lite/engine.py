@@ -27,6 +27,7 @@ from ..kit import (
     PRODUCER_RETENTION,
     RESCUE_ERROR,
     Ack,
+    Activity,
     Backoff,
     DatabaseError,
     EngineBase,
@@ -36,10 +37,14 @@ from ..kit import (
     NotificationHandler,
     ProducerRecord,
     TablePoller,
+    activity_from_rows,
     apply_replace,
     as_utc,
+    check_before_id,
+    check_bucket,
     check_channel,
     check_payloads,
+    check_since,
     decode_json,
     encode_json,
     from_iso,
@@ -47,6 +52,7 @@ from ..kit import (
     insert_payloads,
     inserted_job,
     job_from_row,
+    job_search,
     load_queries,
     loops,
     prepare_insert,
@@ -602,22 +608,30 @@ class LiteEngine(EngineBase):
         worker: str | None = None,
         states: Sequence[JobState] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
-        sql = (
-            _Q["select_jobs_by_id"].split("WHERE")[0]
-            + "WHERE (:queue IS NULL OR queue = :queue) AND (:worker IS NULL OR worker = :worker)"
-            " AND (:states IS NULL OR state IN (SELECT value FROM json_each(:states)))"
-            " ORDER BY id DESC LIMIT :limit"
-        )
+        found = job_search(search)
         params = {
             "queue": queue,
             "worker": worker,
             "limit": limit,
             "states": None if states is None else encode_json([JobState(s).value for s in states], "states"),
+            "before_id": check_before_id(before_id),
+            "pattern": None if found is None else found.pattern,
+            "search_id": None if found is None else found.job_id,
         }
 
         def select(db: sqlite3.Connection) -> list[Job]:
-            return [_job_from_row(row) for row in db.execute(sql, params).fetchall()]
+            return [_job_from_row(row) for row in db.execute(_Q["list_jobs"], params).fetchall()]
+
+        return await self._run(select)
+
+    async def job_activity(self, since: datetime, bucket: int) -> list[Activity]:
+        params = {"since": to_iso(check_since(since)), "bucket": check_bucket(bucket)}
+
+        def select(db: sqlite3.Connection) -> list[Activity]:
+            return activity_from_rows(db.execute(_Q["job_activity"], params).fetchall())
 
         return await self._run(select)
 

@@ -28,6 +28,7 @@ from ..kit import (
     PRODUCER_RETENTION,
     RESCUE_ERROR,
     Ack,
+    Activity,
     Backoff,
     DatabaseError,
     EngineBase,
@@ -39,11 +40,15 @@ from ..kit import (
     ProducerRecord,
     SchemaError,
     TablePoller,
+    activity_from_rows,
     apply_replace,
     as_utc,
     aware_utc,
+    check_before_id,
+    check_bucket,
     check_channel,
     check_payloads,
+    check_since,
     copy_job,
     dbapi,
     decode_json,
@@ -52,6 +57,7 @@ from ..kit import (
     insert_payloads,
     inserted_job,
     job_from_row,
+    job_search,
     load_queries,
     loops,
     mask_dsn,
@@ -987,8 +993,12 @@ class MySQLEngine(EngineBase):
         worker: str | None = None,
         states: Sequence[JobState] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first."""
+        found = job_search(search)
+        before = check_before_id(before_id)
         chosen = None if states is None else tuple(sorted({JobState(state).value for state in states}))
         if chosen == ():
             return []
@@ -998,11 +1008,24 @@ class MySQLEngine(EngineBase):
             "limit": int(limit),
             "any_state": chosen is None,
             "states": chosen or ("",),
+            "before_id": before,
+            "pattern": None if found is None else found.pattern,
+            "search_id": None if found is None else found.job_id,
         }
 
         async def select(cursor: Any) -> list[Job]:
             await cursor.execute(_Q["list_jobs"], params)
             return [_job_from_row(row) for row in await cursor.fetchall()]
+
+        return await self._run(select, transaction=False)
+
+    async def job_activity(self, since: datetime, bucket: int) -> list[Activity]:
+        """Jobs finished since ``since``, counted per bucket, queue and state."""
+        params = {"since": naive_utc(check_since(since)), "bucket": check_bucket(bucket)}
+
+        async def select(cursor: Any) -> list[Activity]:
+            await cursor.execute(_Q["job_activity"], params)
+            return activity_from_rows(await cursor.fetchall())
 
         return await self._run(select, transaction=False)
 

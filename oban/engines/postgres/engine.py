@@ -34,6 +34,7 @@ from ..kit import (
     PRODUCER_TTL,
     RESCUE_ERROR,
     Ack,
+    Activity,
     DatabaseError,
     EngineBase,
     Job,
@@ -43,14 +44,19 @@ from ..kit import (
     ObanError,
     ProducerRecord,
     SchemaError,
+    activity_from_rows,
     apply_replace,
     aware_utc,
+    check_before_id,
+    check_bucket,
     check_channel,
+    check_since,
     dbapi,
     decode_json,
     encode_json,
     hub,
     inserted_job,
+    job_search,
     load_queries,
     loops,
     mask_dsn,
@@ -70,6 +76,8 @@ _MIGRATIONS = Migrations.load(__package__)
 LATEST_VERSION = _MIGRATIONS.latest
 """The newest schema version these migrations reach (Oban's numbering)."""
 
+INSERT_CHUNK = 2000
+"""Jobs per statement in a bulk insert: the next chunk is encoded while the server writes one."""
 _MAX_PREFIX = 50  # "<prefix>.oban_leader" must fit PostgreSQL's 63-byte identifiers
 _TABLES = re.compile(r"(?<![\w.'\"])oban_(?:jobs|peers|producers|job_state)\b")
 _POOL_ONLY = frozenset({"init", "setup", "reset", "max_queries", "max_inactive_connection_lifetime"})
@@ -99,6 +107,13 @@ def _check_prefix(prefix: object) -> str:
     if not isinstance(prefix, str) or not prefix or len(prefix.encode()) > _MAX_PREFIX or "\x00" in prefix:
         raise ValueError(f"prefix must be a schema name of 1 to {_MAX_PREFIX} bytes, got {prefix!r}")
     return prefix
+
+
+def _text_array(values: Sequence[str]) -> str:
+    """``values`` as a PostgreSQL array literal, each element quoted (``text[]`` parses it)."""
+    if not values:
+        return "{}"
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 def _quote_ident(name: str) -> str:
@@ -346,6 +361,7 @@ class PostgresEngine(EngineBase):
         self._pool: asyncpg.Pool | None = None
         self._pooled: _Pooled | None = None
         self._unsettled: list[tuple[str, list[str], datetime]] = []  # claims whose replies were lost
+        self._tags_as_json: bool | None = None  # some oban-py layouts store tags as jsonb; None: not looked yet
         self._connecting = asyncio.Lock()
         self._listener: Listener | None = None
         self._handlers: list[NotificationHandler] = []
@@ -456,6 +472,13 @@ class PostgresEngine(EngineBase):
         is left alone by ``migrate()`` and refused for explicit targets; an oban-py layout can
         only be kept (``migrate()``) or removed (``migrate(0)``).
         """
+        self._tags_as_json = None  # the layout may change: the next insert looks again
+        try:
+            return await self._migrate(version)
+        finally:
+            self._tags_as_json = None
+
+    async def _migrate(self, version: int | None) -> int:
         target = _MIGRATIONS.target(version)
         pool = await self._get_pool()
         async with pool.acquire() as conn, conn.transaction():
@@ -510,7 +533,9 @@ class PostgresEngine(EngineBase):
 
     # -- inserting -----------------------------------------------------------------------------
 
-    def _insert_args(self, jobs: Sequence[Job], metas: Sequence[dict[str, Any]], now: datetime) -> tuple[Any, ...]:
+    def _insert_args(
+        self, jobs: Sequence[Job], metas: Sequence[dict[str, Any]], now: datetime, tags_as_json: bool
+    ) -> tuple[Any, ...]:
         states, queues, workers, args, encoded_metas, tags, attempts, priorities, scheduled = (
             [],
             [],
@@ -528,7 +553,7 @@ class PostgresEngine(EngineBase):
             workers.append(job.worker)
             args.append(encode_json(job.args, "args"))
             encoded_metas.append(encode_json(meta, "meta"))
-            tags.append(encode_json(job.tags, "tags"))
+            tags.append(encode_json(job.tags, "tags") if tags_as_json else _text_array(job.tags))
             attempts.append(job.max_attempts)
             priorities.append(job.priority)
             scheduled.append(naive_utc(job.scheduled_at) if job.scheduled_at is not None else now)
@@ -549,10 +574,45 @@ class PostgresEngine(EngineBase):
     async def _insert_rows(
         self, conn: Any, jobs: Sequence[Job], metas: Sequence[dict[str, Any]], now: datetime
     ) -> list[Job]:
+        """Insert plain jobs: one statement, or for more than ``INSERT_CHUNK`` jobs one per chunk,
+        each chunk encoded while the server writes the one before (``conn`` is in a transaction)."""
+        if self._tags_as_json is None:
+            row = await conn.fetchrow(self._q["schema_layout"], self.prefix)
+            self._tags_as_json = row is not None and row["tags_type"] == "jsonb"
+        json_tags = self._tags_as_json
+        statement = self._q["insert_jobs_json_tags" if json_tags else "insert_jobs"]
+        if len(jobs) <= INSERT_CHUNK or isinstance(conn, _Blocking):  # _Blocking runs without a loop
+            args = self._insert_args(jobs, metas, now, json_tags)
+            return self._stored(jobs, metas, await self._run_insert(conn, statement, args), now)
+        stored: list[Job] = []
+        previous: tuple[asyncio.Task[Any], int, int] | None = None
         try:
-            ids = await conn.fetchval(self._q["insert_jobs"], *self._insert_args(jobs, metas, now))
+            for start in range(0, len(jobs), INSERT_CHUNK):
+                end = min(start + INSERT_CHUNK, len(jobs))
+                args = self._insert_args(jobs[start:end], metas[start:end], now, json_tags)
+                done = None if previous is None else (await previous[0], previous[1], previous[2])
+                task = asyncio.ensure_future(self._run_insert(conn, statement, args))
+                await asyncio.sleep(0)  # let the task send its statement before building the next chunk
+                previous = (task, start, end)
+                if done is not None:  # built while the server writes the chunk just sent
+                    stored += self._stored(jobs[done[1] : done[2]], metas[done[1] : done[2]], done[0], now)
+        except BaseException:
+            if previous is not None:  # the connection must be idle before the transaction rolls back
+                await asyncio.gather(previous[0], return_exceptions=True)
+            raise
+        assert previous is not None
+        task, start, end = previous
+        return stored + self._stored(jobs[start:end], metas[start:end], await task, now)
+
+    @staticmethod
+    async def _run_insert(conn: Any, statement: str, args: tuple[Any, ...]) -> Any:
+        try:
+            return await conn.fetchval(statement, *args)
         except asyncpg.CheckViolationError as error:
             raise _check_violation(error) from None
+
+    @staticmethod
+    def _stored(jobs: Sequence[Job], metas: Sequence[dict[str, Any]], ids: Any, now: datetime) -> list[Job]:
         if ids is None or len(ids) != len(jobs):
             raise ObanError(f"inserted {len(ids or ())} rows for {len(jobs)} jobs")
         inserted_at = aware_utc(now)
@@ -573,7 +633,7 @@ class PostgresEngine(EngineBase):
                 raise TypeError(f"conn must be an asyncpg connection for PostgresEngine, got {type(conn).__name__}")
             async with conn.transaction():  # a savepoint inside the caller's transaction
                 return await self._insert_all(conn, jobs, prepared, now)
-        if all(key is None for _, key in prepared):
+        if len(jobs) <= INSERT_CHUNK and all(key is None for _, key in prepared):
             return await self._insert_rows(await self._statements(), jobs, [meta for meta, _ in prepared], now)
         pool = await self._get_pool()
         async with pool.acquire() as own, own.transaction():
@@ -728,12 +788,23 @@ class PostgresEngine(EngineBase):
         worker: str | None = None,
         states: Sequence[JobState] | None = None,
         limit: int = 1000,
+        search: str | None = None,
+        before_id: int | None = None,
     ) -> list[Job]:
         """Jobs matching every given filter, newest id first."""
         wanted = None if states is None else [JobState(state).value for state in states]
+        found = job_search(search)
+        pattern, search_id = (None, None) if found is None else (found.pattern, found.job_id)
+        before = check_before_id(before_id)
         pool = await self._statements()
-        rows = await pool.fetch(self._q["list_jobs"], queue, worker, wanted, int(limit))
+        rows = await pool.fetch(self._q["list_jobs"], queue, worker, wanted, int(limit), pattern, search_id, before)
         return [_job_from_row(row) for row in rows]
+
+    async def job_activity(self, since: datetime, bucket: int) -> list[Activity]:
+        """Jobs finished since ``since``, counted per bucket, queue and state."""
+        params = (naive_utc(check_since(since)), check_bucket(bucket))
+        pool = await self._statements()
+        return activity_from_rows(tuple(row) for row in await pool.fetch(self._q["job_activity"], *params))
 
     async def count_jobs(self) -> dict[tuple[str, JobState], int]:
         """How many jobs each queue holds in each state."""

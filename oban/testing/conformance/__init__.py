@@ -18,12 +18,14 @@ pytest-asyncio, in strict or auto mode. See ``docs/conformance.md``.
 from __future__ import annotations
 
 from .acks import TestAcks
+from .activity import TestActivity
 from .bad_input import TestBadInput
 from .cluster import TestLeadership, TestNotifications
 from .connection import TestConnection
 from .event_loops import TestEventLoops
 from .fetch import TestFetch
 from .insert import TestInsert, TestTransactionalInsert, TestUniqueInsert
+from .listing import TestPaging, TestSearch
 from .maintenance import TestHeartbeats, TestPrune, TestRescue, TestStage
 from .manage import TestCancel, TestDelete, TestGetAndList, TestRetry, TestUpdate
 from .migrations import TestMigrations
@@ -31,6 +33,7 @@ from .runtime import TestRuntime
 
 __all__ = [
     "TestAcks",
+    "TestActivity",
     "TestBadInput",
     "TestCancel",
     "TestConnection",
@@ -43,10 +46,12 @@ __all__ = [
     "TestLeadership",
     "TestMigrations",
     "TestNotifications",
+    "TestPaging",
     "TestPrune",
     "TestRescue",
     "TestRetry",
     "TestRuntime",
+    "TestSearch",
     "TestStage",
     "TestTransactionalInsert",
     "TestUniqueInsert",

@@ -1,13 +1,13 @@
 -- Insert many jobs in one statement from parallel arrays, and wake the queues that gained
--- available jobs. JSON travels as text[], which costs far less to send than jsonb[]. Tags go
--- through jsonb_populate_record to take the column's own type: text[] in Oban's layout, jsonb
--- in the oban-py layout. Ids come back as one array: a sequence hands them out in the order
--- rows are written, which is input order.
+-- available jobs. JSON travels as text[], which costs far less to send than jsonb[]. Each job's
+-- tags come as one array literal ('{"a","b"}') for Oban's text[] column; insert_jobs_json_tags.sql
+-- is this statement for oban-py's layout, whose tags are jsonb. Ids come back as one array: a
+-- sequence hands them out in the order rows are written, which is input order.
 WITH inserted AS (
     INSERT INTO oban_jobs AS j
         (state, queue, worker, args, meta, tags, max_attempts, priority, inserted_at, scheduled_at)
     SELECT u.state::oban_job_state, u.queue, u.worker, u.args::jsonb, u.meta::jsonb,
-           (jsonb_populate_record(NULL::oban_jobs, jsonb_build_object('tags', u.tags::jsonb))).tags,
+           u.tags::text[],
            u.max_attempts, u.priority, $9::timestamp, u.scheduled_at
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
                 $8::int[], $10::timestamp[])
