@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import __version__, cli_config, cli_manage, telemetry
+from . import __version__, cli_config, cli_manage, cli_web, telemetry
 from .engines.kit import dsn_secrets, scrub
 from .engines.protocol import Engine
 from .engines.registry import engine_from_dsn
@@ -171,6 +171,16 @@ async def _check(args: argparse.Namespace) -> tuple[bool, str]:
     return all(check.passed for check in checks), cli_manage.render_health(checks, args.name, args.json)
 
 
+async def _web(args: argparse.Namespace) -> None:
+    engine = _build_engine(args)
+    try:
+        await cli_web.run(args, engine, os.environ)
+    except cli_web.WebError as error:
+        raise CLIError(str(error), error.status) from None
+    finally:
+        await engine.close()
+
+
 CONFIG_HELP = (
     "TOML file of settings (or $OBAN_CONFIG; default: [tool.oban-sql] of the nearest pyproject.toml); "
     "every setting is also $OBAN_<KEY>, and flags win"
@@ -221,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="text lines for people (default) or one JSON object per line",
     )
     cli_manage.add_commands(commands, dsn_help, parents=[config])
+    cli_web.add_command(commands, dsn_help, parents=[config])
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -276,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             healthy, report = asyncio.run(_check(args))
             print(scrub(report, secrets))
             return 0 if healthy else 1
+        elif args.command == "web":
+            asyncio.run(_web(args))
         elif args.command in ("jobs", "queues", "nodes"):
             print(scrub(asyncio.run(_manage(args)), secrets))
         else:

@@ -55,13 +55,16 @@ def test_the_wheel_installs_as_oban_sql_with_one_version_everywhere(installed: P
         "d = m.distribution('oban-sql');"
         "print(d.version, oban.__version__, d.metadata['License-Expression'],"
         " (pathlib.Path(oban.__file__).parent / 'py.typed').exists(),"
-        " any(f.name == 'LICENSE' for f in d.files))"
+        " any(f.name == 'LICENSE' for f in d.files),"
+        " all((pathlib.Path(oban.__file__).parent / 'web' / p).exists()"
+        " for p in ('templates/layout.html', 'templates/job.html', 'static/oban.js', 'static/oban.css')))"
     )
     result = _run(installed, "python", "-c", probe, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    dist_version, package_version, license_expression, typed, licensed = result.stdout.split()
+    dist_version, package_version, license_expression, typed, licensed, dashboard = result.stdout.split()
     assert dist_version == package_version
     assert (license_expression, typed, licensed) == ("Apache-2.0", "True", "True")
+    assert dashboard == "True", "the wheel lacks the dashboard's templates or static files"
     cli = _run(installed, "oban", "version", cwd=tmp_path)
     assert cli.returncode == 0 and package_version in cli.stdout, cli.stderr
 
@@ -108,6 +111,7 @@ def test_the_sdist_leaves_the_tests_out_and_builds_a_working_wheel(tmp_path: Pat
     with tarfile.open(sdist) as archive:
         names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
     assert "LICENSE" in names and "oban/py.typed" in names
+    assert "oban/web/templates/layout.html" in names and "oban/web/static/oban.js" in names
     assert any(name.startswith("oban/engines/postgres/migrations/") for name in names)
     assert not [name for name in names if name.startswith(("tests/", "benchmarks/", "engines/", "docs/"))]
     bin_dir = _fresh_env(tmp_path / "env")
