@@ -318,10 +318,16 @@ def test_unique_jobs_through_the_connection_conflict_as_on_the_async_path(client
     fresh, twin = client.enqueue_many(
         [_job(args={"u": 2}, unique=unique), _job(args={"u": 2}, unique=unique)], conn=app_conn
     )
+    # Distinct keys in one batch take one lookup for all: a duplicate of a stored job, a new one
+    # and a plain one.
+    old, new, plain = client.enqueue_many(
+        [_job(args={"u": 1}, unique=unique), _job(args={"u": 3}, unique=unique), _job(args={"u": 4})], conn=app_conn
+    )
     app_conn.commit()
     assert again.conflict and again.id == first.id
     assert not fresh.conflict and twin.conflict and twin.id == fresh.id
-    assert {job.id for job in client.list_jobs()} == {first.id, fresh.id}
+    assert old.conflict and old.id == first.id and not new.conflict and not plain.conflict
+    assert {job.id for job in client.list_jobs()} == {first.id, fresh.id, new.id, plain.id}
 
 
 def test_a_bad_job_through_the_connection_writes_nothing(client: SyncClient, app_conn: Any) -> None:

@@ -228,7 +228,7 @@ def _psycopg_connection(conn: Any) -> Any:
 
 
 class _Blocking:
-    """asyncpg's ``fetchval``/``fetchrow``/``execute`` over a blocking psycopg 3 connection.
+    """asyncpg's ``fetch``/``fetchval``/``fetchrow``/``execute`` over a blocking psycopg 3 connection.
 
     The engine's insert code awaits these, and nothing else, so it runs to its end without an
     event loop (``kit.dbapi.complete``): one implementation of inserting serves both drivers. The
@@ -261,6 +261,9 @@ class _Blocking:
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         return self.run(sql, args).fetchone()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        return list(self.run(sql, args).fetchall())
 
     async def execute(self, sql: str, *args: Any) -> str:
         return str(self.run(sql, args).statusmessage)
@@ -682,6 +685,8 @@ class PostgresEngine(EngineBase):
         if unique:
             keys = sorted({f"{self.prefix}:{prepared[index][1]}" for index in unique})
             await conn.fetchval(self._q["lock_unique_keys"], keys)
+            if len(keys) == len(unique) > 1:  # no key twice: look them all up at once
+                return await self._insert_distinct(conn, jobs, prepared, plain, unique, now)
         if plain:
             stored = await self._insert_rows(conn, [jobs[i] for i in plain], [prepared[i][0] for i in plain], now)
             for index, job in zip(plain, stored, strict=True):
@@ -695,6 +700,52 @@ class PostgresEngine(EngineBase):
             else:
                 results[index] = await self._replace(conn, existing, job, now)
         return [job for job in results if job is not None]
+
+    async def _insert_distinct(
+        self,
+        conn: Any,
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        plain: list[int],
+        unique: list[int],
+        now: datetime,
+    ) -> list[Job]:
+        """``_insert_all`` when no two unique jobs share a key: one lookup for every unique job,
+        one insert for the plain ones and the unique ones nothing duplicates, then the replaces."""
+        lookups = [(jobs[index], prepared[index][1]) for index in unique]
+        if len(lookups) > 50:
+            # The plan of a large lookup costs enough on paper for JIT compilation, which takes
+            # longer than the lookup itself; this lasts to the end of the transaction.
+            await conn.execute("SET LOCAL jit = off")
+        found_jobs: list[Job | None] = []
+        for start in range(0, len(lookups), 500):
+            found_jobs += await self._find_unique_many(conn, lookups[start : start + 500], now)
+        found = dict(zip(unique, found_jobs, strict=True))
+        fresh = sorted(plain + [index for index in unique if found[index] is None])
+        results: list[Job | None] = [None] * len(jobs)
+        if fresh:
+            stored = await self._insert_rows(conn, [jobs[i] for i in fresh], [prepared[i][0] for i in fresh], now)
+            for index, job in zip(fresh, stored, strict=True):
+                results[index] = job
+        for index in unique:
+            existing = found[index]
+            if existing is not None:
+                results[index] = await self._replace(conn, existing, jobs[index], now)
+        return [job for job in results if job is not None]
+
+    async def _find_unique_many(
+        self, conn: Any, lookups: Sequence[tuple[Job, str | None]], now: datetime
+    ) -> list[Job | None]:
+        keys, states, since, timestamps = [], [], [], []
+        for job, key in lookups:
+            unique = job.unique
+            assert unique is not None and key is not None
+            keys.append(key)
+            states.append(_text_array(sorted(s.value for s in unique.states)))
+            since.append(None if unique.period is None else now - timedelta(seconds=unique.period))
+            timestamps.append(unique.timestamp)
+        rows = await conn.fetch(self._q["find_unique_many"], keys, states, since, timestamps)
+        return [None if row["id"] is None else _job_from_row(row) for row in rows]
 
     async def _find_unique(self, conn: Any, job: Job, key: str, now: datetime) -> Job | None:
         unique = job.unique

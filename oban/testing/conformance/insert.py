@@ -292,6 +292,36 @@ class TestUniqueInsert:
         assert [job.conflict for job in stored] == [False, True]
         assert stored[0].id == stored[1].id and len(await oban_engine.list_jobs()) == 1
 
+    async def test_a_batch_of_distinct_keys_finds_each_ones_duplicate_by_its_own_options(
+        self, oban_engine: Engine
+    ) -> None:
+        # Engines may look a batch's keys up together; each job still answers to its own states,
+        # period and replace, and the batch comes back in input order with plain jobs in between.
+        kept = (await oban_engine.insert_jobs([_unique(new_job(args={"n": 1}, schedule_in=60))]))[0]
+        cancelled = (await oban_engine.insert_jobs([_unique(new_job(args={"n": 2}), states=["available"])]))[0]
+        await oban_engine.cancel_jobs([id_of(cancelled)], utcnow())
+        old = (await oban_engine.insert_jobs([_unique(new_job(args={"n": 3}), period=60, timestamp="scheduled_at")]))[0]
+        long_ago = utcnow() - timedelta(hours=2)
+        await oban_engine.update_jobs([id_of(old)], lambda job: job.update({"scheduled_at": long_ago}))
+        later = utcnow() + timedelta(hours=3)
+        replacing = _unique(new_job(args={"n": 1}, scheduled_at=later))
+        replacing.replace = {JobState.SCHEDULED: ("scheduled_at",)}
+        batch = [
+            replacing,
+            new_job(args={"plain": 1}),
+            _unique(new_job(args={"n": 2}), states=["available"]),
+            _unique(new_job(args={"n": 3}), period=60, timestamp="scheduled_at"),
+            _unique(new_job(args={"n": 4})),
+            new_job(args={"plain": 2}),
+        ]
+        stored = await oban_engine.insert_jobs(batch)
+        assert [job.args for job in stored] == [job.args for job in batch]
+        assert [job.conflict for job in stored] == [True, False, False, False, False, False]
+        assert stored[0].id == kept.id
+        assert close_to((await reload(oban_engine, kept)).scheduled_at, later, 0.01)
+        assert stored[2].id != cancelled.id and stored[3].id != old.id
+        assert len({job.id for job in stored}) == 6 and len(await oban_engine.list_jobs()) == 8
+
     async def test_different_args_are_not_duplicates(self, oban_engine: Engine) -> None:
         jobs = await oban_engine.insert_jobs([_unique(new_job(args={"id": 1})), _unique(new_job(args={"id": 2}))])
         assert [job.conflict for job in jobs] == [False, False]
