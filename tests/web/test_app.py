@@ -8,10 +8,11 @@ import pytest
 
 pytest.importorskip("starlette", reason="the dashboard needs the web extra")
 
-from oban import Oban
+from oban import Job, Oban
+from oban.testing import drain_queue
 from oban.web import BasicAuth, create_app
 from tests.support import wait_until
-from tests.web.app_support import SendEmail, client_for, parse, seed
+from tests.web.app_support import ChargeCard, SendEmail, client_for, parse, seed
 
 STATES = ["available", "suspended", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled"]
 
@@ -278,3 +279,21 @@ async def test_an_unreachable_database_is_a_503_page_and_a_503_action(engine_nam
             assert action.status_code == 503 and action.json()["ok"] is False
     finally:
         await client.stop()
+
+
+async def test_markup_in_stored_values_is_shown_as_text_never_run(http, oban):
+    # Args, meta, tags, worker and queue names come from whoever enqueued the job, and errors
+    # from an exception's message: every page must escape them.
+    evil = '<script>window.owned=1</script><img src=x onerror="window.owned=2">'
+    queue = "q<b>x</b>"
+    failed = await oban.enqueue(ChargeCard.new({"order": evil}, queue=queue, meta={"note": evil}, tags=[evil]))
+    await drain_queue(queue, oban=oban, with_recursion=False, with_scheduled=False, with_safety=True)
+    odd = await oban.enqueue(Job(worker=f"W{evil}", queue=queue, args={"to": evil}))
+    for path in ("/queues", f"/queues/{queue}", "/jobs", f"/jobs/{failed.id}", f"/jobs/{odd.id}", f"/jobs?q={evil}"):
+        response = await http.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert "<script>window.owned" not in response.text, path
+        assert "<img src=x" not in response.text, path
+        assert "<b>x</b>" not in response.text, path
+    detail = (await http.get(f"/jobs/{failed.id}")).text
+    assert "card declined for order &lt;script&gt;window.owned=1&lt;/script&gt;" in detail
