@@ -327,7 +327,10 @@ class Oban:
         if _testing_mode.in_force(self.testing) == "inline":
             return [await _run_inline(job) for job in flat]
         await self._ensure_ready()
-        return await self.engine.insert_jobs(flat, conn=conn)
+        inserted = await self.engine.insert_jobs(flat, conn=conn)
+        if conn is None:  # committed: this node's own queues look now, not when the notification is back
+            self._node.wake_queues({job.queue for job in inserted if job.state is JobState.AVAILABLE})
+        return inserted
 
     # -- reading and managing jobs -------------------------------------------------------------
 

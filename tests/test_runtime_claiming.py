@@ -117,3 +117,19 @@ async def test_freed_slots_are_claimed_while_other_jobs_run_and_claims_never_ask
     assert PEAK["overlap-node"] <= limit
     assert sorted(job_id for job_id, _ in RUNS) == sorted(job.id for job in stored)
     await client.stop()
+
+
+async def test_a_job_enqueued_on_the_node_running_its_queue_starts_without_the_insert_notification(
+    oban_engine,
+) -> None:  # type: ignore[no-untyped-def]
+    # The node stops hearing notifications and polls only every minute: what starts the job is
+    # the enqueue itself waking this node's producer once the insert is committed.
+    oban = Oban(oban_engine, name="local-wake", queues={"claims": 2}, stage_interval=60)
+    await oban.start()
+    try:
+        await asyncio.sleep(0.2)  # the first poll is over
+        await oban_engine.unlisten(oban._node.on_notification)
+        job = await oban.enqueue(Counted.new({"yields": 0}))
+        await wait_until(lambda: [job.id] == [ran for ran, _ in RUNS], within=5)
+    finally:
+        await oban.stop()

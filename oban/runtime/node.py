@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,6 +246,13 @@ class Node:
         return [producer.info() for producer in self._producers.values()]
 
     # -- notifications and signals -------------------------------------------------------------
+
+    def wake_queues(self, queues: Iterable[str]) -> None:
+        """Have this node's producers of ``queues`` look for jobs now (jobs were just committed)."""
+        for queue in queues:
+            producer = self._producers.get(queue)
+            if producer is not None:
+                producer.wake()
 
     def on_notification(self, channel: str, payload: dict[str, Any]) -> None:
         """Handle one notification (the engine calls this on the event loop)."""
