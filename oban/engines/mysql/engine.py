@@ -27,6 +27,7 @@ from asyncmy.errors import InterfaceError, MySQLError
 from ..kit import (
     PRODUCER_RETENTION,
     RESCUE_ERROR,
+    UNIQ_KEY,
     Ack,
     Activity,
     Backoff,
@@ -96,6 +97,9 @@ _INSERT_HEAD, _, _INSERT_VALUES = _Q["insert_job"].partition("VALUES")
 _INSERT_VALUES = _INSERT_VALUES.strip()
 _NOTIFY_HEAD, _, _NOTIFY_VALUES = _Q["insert_notification"].partition("VALUES")
 _NOTIFY_VALUES = _NOTIFY_VALUES.strip()
+_FIND_UNIQUE_HEAD, _, _FIND_UNIQUE_CONDITION = _Q["find_unique_many"].partition("\nWHERE ")
+_FIND_UNIQUE_CONDITION, _, _FIND_UNIQUE_TAIL = _FIND_UNIQUE_CONDITION.partition("\nORDER BY")
+_LOOKUPS_PER_STATEMENT = 500
 
 
 def _time(value: datetime) -> datetime:
@@ -613,34 +617,33 @@ class MySQLEngine(EngineBase):
         rows: list[tuple[Any, ...]],
         now: datetime,
     ) -> list[Job]:
-        """Insert in order; plain jobs go in multi-row statements, unique ones one by one under their lock."""
-        results = list(jobs)
+        """Insert in order; plain jobs go in multi-row statements, unique ones under their lock: looked
+        up together when no two share a key (``_insert_distinct``), else one by one."""
         keys = {
             index: key
             for index, (_, key) in enumerate(prepared)
             if key is not None and jobs[index].unique is not None and jobs[index].unique.states  # type: ignore[union-attr]
         }
-        unique = set(keys)
-        if unique:
+        if keys:
             buckets = tuple(sorted({_bucket(key) for key in keys.values()}))
             await cursor.execute(_Q["lock_unique"], {"buckets": buckets})
             if len(await cursor.fetchall()) != len(buckets):
                 raise SchemaError("oban_unique_locks is missing rows; run `oban migrate` to restore them")
-        increment = 1
-        if self._id_strategy == "consecutive" and len(jobs) - len(unique) > 1:
-            await cursor.execute("SELECT @@auto_increment_increment")
-            increment = int((await cursor.fetchone())[0])
+            # No key twice (counting the keys of unique jobs without states, which are stored with
+            # theirs but look nothing up): look them all up at once.
+            stamped = [key for _, key in prepared if key is not None]
+            if len(keys) > 1 and len(set(stamped)) == len(stamped):
+                return await self._insert_distinct(cursor, jobs, prepared, rows, keys, now)
+        increment = await self._increment(cursor, len(jobs) - len(keys))
+        results = list(jobs)
         pending: list[int] = []
 
         async def flush() -> None:
-            for chunk in self._chunks(pending, rows):
-                ids = await self._insert_rows(cursor, [rows[index] for index in chunk], increment)
-                for index, job_id in zip(chunk, ids, strict=True):
-                    results[index] = self._stored(jobs[index], prepared[index][0], job_id, now)
+            await self._store(cursor, pending, jobs, prepared, rows, now, increment, results)
             pending.clear()
 
         for index, job in enumerate(jobs):
-            if index not in unique:
+            if index not in keys:
                 pending.append(index)
                 continue
             await flush()
@@ -652,6 +655,54 @@ class MySQLEngine(EngineBase):
                 results[index] = await self._replace(cursor, existing, job, now)
         await flush()
         return results
+
+    async def _insert_distinct(
+        self,
+        cursor: Any,
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        keys: dict[int, str],
+        now: datetime,
+    ) -> list[Job]:
+        """``_insert_all`` when no two unique jobs share a key: a lookup for every 500 of them, the
+        plain jobs and the unique ones nothing duplicates in multi-row inserts, then the replaces."""
+        lookups = list(keys.items())
+        found: dict[int, Job] = {}
+        for start in range(0, len(lookups), _LOOKUPS_PER_STATEMENT):
+            found.update(
+                await self._find_unique_many(cursor, jobs, lookups[start : start + _LOOKUPS_PER_STATEMENT], now)
+            )
+        fresh = [index for index in range(len(jobs)) if index not in found]
+        results = list(jobs)
+        await self._store(cursor, fresh, jobs, prepared, rows, now, await self._increment(cursor, len(fresh)), results)
+        for index in sorted(found):
+            results[index] = await self._replace(cursor, found[index], jobs[index], now)
+        return results
+
+    async def _increment(self, cursor: Any, rows: int) -> int:
+        """The step between the ids of one multi-row insert of ``rows`` rows, where the ids are derived."""
+        if self._id_strategy == "consecutive" and rows > 1:
+            await cursor.execute("SELECT @@auto_increment_increment")
+            return int((await cursor.fetchone())[0])
+        return 1
+
+    async def _store(
+        self,
+        cursor: Any,
+        indexes: list[int],
+        jobs: Sequence[Job],
+        prepared: Sequence[tuple[dict[str, Any], str | None]],
+        rows: list[tuple[Any, ...]],
+        now: datetime,
+        increment: int,
+        results: list[Job],
+    ) -> None:
+        """Insert the jobs at ``indexes`` in multi-row statements and put each as stored in ``results``."""
+        for chunk in self._chunks(indexes, rows):
+            ids = await self._insert_rows(cursor, [rows[index] for index in chunk], increment)
+            for index, job_id in zip(chunk, ids, strict=True):
+                results[index] = self._stored(jobs[index], prepared[index][0], job_id, now)
 
     @staticmethod
     def _chunks(indexes: list[int], rows: list[tuple[Any, ...]]) -> list[list[int]]:
@@ -713,6 +764,30 @@ class MySQLEngine(EngineBase):
         )
         row = await cursor.fetchone()
         return None if row is None else _job_from_row(row)
+
+    @staticmethod
+    async def _find_unique_many(
+        cursor: Any, jobs: Sequence[Job], lookups: Sequence[tuple[int, str]], now: datetime
+    ) -> dict[int, Job]:
+        """The newest stored duplicate of each job of ``lookups`` (index and key) that has one, by index."""
+        # Jobs that share their options share one condition; most batches have one set of options.
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for index, key in lookups:
+            unique = jobs[index].unique
+            assert unique is not None
+            since = None if unique.period is None else naive_utc(now - timedelta(seconds=unique.period))
+            options = (tuple(sorted(state.value for state in unique.states)), since, unique.timestamp)
+            groups.setdefault(options, []).append(key)
+        params: list[Any] = []
+        for (states, since, timestamp), group in groups.items():
+            params += [tuple(key[:64] for key in group), tuple(group), states, since, timestamp, since]
+        condition = "\n   OR ".join([_FIND_UNIQUE_CONDITION] * len(groups))
+        await cursor.execute(_FIND_UNIQUE_HEAD + "\nWHERE " + condition + "\nORDER BY" + _FIND_UNIQUE_TAIL, params)
+        newest: dict[str, Job] = {}
+        for row in await cursor.fetchall():  # newest first
+            job = _job_from_row(row)
+            newest.setdefault(job.meta[UNIQ_KEY], job)
+        return {index: newest[key] for index, key in lookups if key in newest}
 
     @staticmethod
     async def _replace(cursor: Any, existing: Job, job: Job, now: datetime) -> Job:
