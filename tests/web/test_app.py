@@ -10,29 +10,11 @@ pytest.importorskip("starlette", reason="the dashboard needs the web extra")
 
 from oban import Job, Oban
 from oban.testing import drain_queue
-from oban.web import BasicAuth, create_app
+from oban.web import create_app
 from tests.support import wait_until
-from tests.web.app_support import ChargeCard, SendEmail, client_for, parse, seed
+from tests.web.app_support import ChargeCard, SendEmail, client_for, parse
 
 STATES = ["available", "suspended", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled"]
-
-
-@pytest.fixture
-async def oban(engine):
-    client = Oban(engine, cron=False)
-    yield client
-    await client.stop()
-
-
-@pytest.fixture
-async def seeded(oban):
-    return await seed(oban)
-
-
-@pytest.fixture
-async def http(oban):
-    async for client in client_for(create_app(oban, auth=BasicAuth("admin", "s3cret")), auth=("admin", "s3cret")):
-        yield client
 
 
 async def page(http, path):

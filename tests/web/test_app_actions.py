@@ -8,27 +8,8 @@ import pytest
 pytest.importorskip("starlette", reason="the dashboard needs the web extra")
 
 from oban import JobState, Oban
-from oban.web import BasicAuth, create_app
 from tests.support import wait_until
-from tests.web.app_support import ACTION, client_for, parse, seed
-
-
-@pytest.fixture
-async def oban(engine):
-    client = Oban(engine, cron=False)
-    yield client
-    await client.stop()
-
-
-@pytest.fixture
-async def seeded(oban):
-    return await seed(oban)
-
-
-@pytest.fixture
-async def http(oban):
-    async for client in client_for(create_app(oban, auth=BasicAuth("admin", "s3cret")), auth=("admin", "s3cret")):
-        yield client
+from tests.web.app_support import ACTION, parse
 
 
 async def state_of(oban, job):

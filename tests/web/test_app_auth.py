@@ -11,23 +11,11 @@ import pytest
 
 pytest.importorskip("starlette", reason="the dashboard needs the web extra")
 
-from oban import JobState, Oban
+from oban import JobState
 from oban.web import BasicAuth, create_app
-from tests.web.app_support import ACTION, client_for, parse, seed
+from tests.web.app_support import ACTION, client_for, parse
 
 PAGES = ("/queues", "/queues/default", "/jobs")
-
-
-@pytest.fixture
-async def oban(engine):
-    client = Oban(engine, cron=False)
-    yield client
-    await client.stop()
-
-
-@pytest.fixture
-async def seeded(oban):
-    return await seed(oban)
 
 
 def no_actions(html):

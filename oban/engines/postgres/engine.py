@@ -72,6 +72,9 @@ from ._notifications import Listener, channel_names, encode_payloads, listen_nam
 log = logging.getLogger("oban.engines.postgres")
 
 _QUERIES = load_queries(__package__)
+# insert_jobs.sql for oban-py's layouts whose tags column is jsonb: each job's tags come as JSON text.
+_QUERIES["insert_jobs_json_tags"] = _QUERIES["insert_jobs"].replace("u.tags::text[]", "u.tags::jsonb")
+assert _QUERIES["insert_jobs_json_tags"] != _QUERIES["insert_jobs"]
 _MIGRATIONS = Migrations.load(__package__)
 LATEST_VERSION = _MIGRATIONS.latest
 """The newest schema version these migrations reach (Oban's numbering)."""

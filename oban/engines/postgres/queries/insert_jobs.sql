@@ -1,8 +1,8 @@
 -- Insert many jobs in one statement from parallel arrays, and wake the queues that gained
 -- available jobs. JSON travels as text[], which costs far less to send than jsonb[]. Each job's
--- tags come as one array literal ('{"a","b"}') for Oban's text[] column; insert_jobs_json_tags.sql
--- is this statement for oban-py's layout, whose tags are jsonb. Ids come back as one array: a
--- sequence hands them out in the order rows are written, which is input order.
+-- tags come as one array literal ('{"a","b"}') for Oban's text[] column; the engine derives
+-- insert_jobs_json_tags from this text for oban-py's layouts, whose tags are jsonb. Ids come
+-- back as one array: a sequence hands them out in the order rows are written, which is input order.
 WITH inserted AS (
     INSERT INTO oban_jobs AS j
         (state, queue, worker, args, meta, tags, max_attempts, priority, inserted_at, scheduled_at)
