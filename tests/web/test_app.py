@@ -51,10 +51,10 @@ async def test_the_queues_page_shows_every_queue_with_its_counts_by_state(http, 
     for queue, counts in expected.items():
         shown = {cell.attrs["data-state"]: int(cell.text) for cell in rows[queue].all("queue-count")}
         assert shown == {state: counts.get(state, 0) for state in STATES}
-        # No node runs these queues: no limit, no nodes, not paused.
+        # No node runs these queues: no limit, no nodes, neither paused nor running.
         assert rows[queue].one("queue-limit").text == "-"
         assert rows[queue].one("queue-nodes").text == "0"
-        assert rows[queue].one("queue-paused").text == "running"
+        assert rows[queue].one("queue-paused").text == "no nodes"
 
 
 async def test_the_charts_count_this_hours_completions_and_failures_per_minute(http, seeded):
