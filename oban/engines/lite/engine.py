@@ -71,6 +71,9 @@ LATEST_VERSION = _MIGRATIONS.latest
 
 _Row = tuple[Any, ...]
 
+_ACK_YIELDS = 3
+"""Event-loop ticks ``ack_jobs`` waits before its transaction, so a claim made meanwhile goes first."""
+
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
 _Ts = TypeVarTuple("_Ts")
@@ -545,15 +548,21 @@ class LiteEngine(EngineBase):
     async def ack_jobs(self, acks: Sequence[Ack]) -> list[int]:
         if not acks:
             return []
+        completed: list[tuple[int, int, str]] = []
         batch: list[tuple[Any, ...]] = []
         one_by_one: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         seen: set[int] = set()
         for item in acks:
             at = to_iso(item.at)
-            scheduled_at = to_iso(item.scheduled_at) if item.scheduled_at else None
-            error = encode_json(item.error, "error") if item.error is not None else None
             if item.meta:
                 encode_json(item.meta, "meta")  # refuse a bad value before anything is written
+            elif item.state is JobState.COMPLETED and item.error is None and not item.scheduled_at:
+                if item.job_id not in seen:
+                    completed.append((item.job_id, item.attempt, at))
+                    seen.add(item.job_id)
+                    continue
+            scheduled_at = to_iso(item.scheduled_at) if item.scheduled_at else None
+            error = encode_json(item.error, "error") if item.error is not None else None
             if item.meta or item.job_id in seen:
                 row: dict[str, Any] = {"id": item.job_id, "attempt": item.attempt, "state": item.state.value}
                 row.update(at=at, scheduled_at=scheduled_at, error=error, meta=None)
@@ -561,14 +570,19 @@ class LiteEngine(EngineBase):
             else:
                 batch.append((item.job_id, item.attempt, item.state.value, at, scheduled_at or "", error or ""))
             seen.add(item.job_id)
+        completed_json = encode_json(completed, "acks") if completed else None
         batch_json = encode_json(batch, "acks") if batch else None
 
         def ack(db: sqlite3.Connection) -> list[int]:
             def work() -> set[int]:
-                # Acks without meta, the first for each job, go in one statement; the others
-                # after them one at a time in the order given, so a job's later ack sees its
-                # earlier one applied, as if every ack had been written in turn.
+                # Acks without meta, the first for each job, go in one statement (two when some
+                # are plain completions, which have one of their own: they touch other jobs than
+                # the rest, so the order of the two does not matter); the others after them one at
+                # a time in the order given, so a job's later ack sees its earlier one applied, as
+                # if every ack had been written in turn.
                 changed: set[int] = set()
+                if completed_json is not None:
+                    changed.update(row[0] for row in db.execute(_Q["ack_completed"], {"acks": completed_json}))
                 if batch_json is not None:
                     changed.update(row[0] for row in db.execute(_Q["ack_jobs"], {"acks": batch_json}))
                 for row, meta in one_by_one:
@@ -586,6 +600,12 @@ class LiteEngine(EngineBase):
             changed = _in_write_transaction(db, work)
             return list(dict.fromkeys(item.job_id for item in acks if item.job_id in changed))
 
+        # Let a claim started in the same tick reach the connection's thread first: the jobs it
+        # takes then run here while these acks are written there. Acks first would leave this
+        # process idle for both, as the runtime acks a batch of jobs just as it claims their
+        # replacements (and the claim's task starts a couple of ticks after the acker wakes).
+        for _ in range(_ACK_YIELDS):
+            await asyncio.sleep(0)
         return await self._run(ack)
 
     # -- reading and managing ------------------------------------------------------------------
