@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -151,6 +152,10 @@ def _job_from_row(row: Any) -> Job:
         cancelled_at=aware_utc(row["cancelled_at"]),
         discarded_at=aware_utc(row["discarded_at"]),
     )
+
+
+_CLAIM_ORDER = operator.itemgetter(11, 13, 0)
+"""How claimed rows are started: priority, scheduled_at, id (their places in fetch_jobs.sql)."""
 
 
 def _claimed_job(row: Any) -> Job:
@@ -788,7 +793,10 @@ class PostgresEngine(EngineBase):
             rows = await self._settle_earlier_claims(queue)
             if not rows:
                 raise error from None
-        return [_claimed_job(row) for row in [*recovered, *rows]]
+        rows = [*recovered, *rows]
+        if len(rows) > 1:
+            rows.sort(key=_CLAIM_ORDER)
+        return [_claimed_job(row) for row in rows]
 
     async def _settle_earlier_claims(self, queue: str) -> list[Any]:
         """Jobs of claims of ``queue`` whose replies were lost, read back once the server answers."""
