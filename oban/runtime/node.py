@@ -257,9 +257,7 @@ class Node:
     def on_notification(self, channel: str, payload: dict[str, Any]) -> None:
         """Handle one notification (the engine calls this on the event loop)."""
         if channel == "insert":
-            producer = self._producers.get(payload.get("queue", ""))
-            if producer is not None:
-                producer.wake()
+            self.wake_queues([payload.get("queue", "")])
         elif channel == "signal":
             if payload.get("sender") == self.config.node and payload.get("instance") == self.config.name:
                 return  # applied locally when sent

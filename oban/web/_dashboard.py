@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..engines.kit import MAX_ID
 from ..oban import Oban
 from .auth import AuthHook, BasicAuth
 
-MAX_JOB_ID = 2**63 - 1
+MAX_JOB_ID = MAX_ID
 """The largest id any engine stores (a signed 64-bit column); a larger one names no job."""
 
 

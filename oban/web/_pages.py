@@ -69,6 +69,12 @@ class Pages:
     def oban(self) -> Oban:
         return self.dashboard.oban
 
+    async def _charts(self, queue: str | None) -> list[_charts.Chart]:
+        """The last hour's throughput and failure charts, for ``queue`` or every queue."""
+        now = utcnow()
+        activity = await self.oban.job_activity(since=_charts.since(now), bucket=_charts.BUCKET_SECONDS)
+        return _charts.charts(activity, now, queue)
+
     async def home(self, request: Request) -> Response:
         """``/`` goes to the queues."""
         return RedirectResponse(link(request, "/queues"), status_code=307)
@@ -78,8 +84,6 @@ class Pages:
         counts = await self.oban.count_jobs()
         queues = summaries(counts, await self.oban.cluster_queues())
         chart_queue = _text_param(request, "chart")
-        now = utcnow()
-        activity = await self.oban.job_activity(since=_charts.since(now), bucket=_charts.BUCKET_SECONDS)
         return self.render.page(
             request,
             "queues.html",
@@ -88,7 +92,7 @@ class Pages:
             states=STATES,
             totals=state_totals(counts),
             chart_queue=chart_queue,
-            charts=_charts.charts(activity, now, chart_queue),
+            charts=await self._charts(chart_queue),
         )
 
     async def queue(self, request: Request) -> Response:
@@ -99,15 +103,13 @@ class Pages:
         summary = next((q for q in found if q.name == name), None)
         if summary is None:
             return self.not_found(request, f"No queue named {name!r}: it holds no jobs and no live node runs it.")
-        now = utcnow()
-        activity = await self.oban.job_activity(since=_charts.since(now), bucket=_charts.BUCKET_SECONDS)
         return self.render.page(
             request,
             "queue.html",
             nav="queues",
             queue=summary,
             states=STATES,
-            charts=_charts.charts(activity, now, name),
+            charts=await self._charts(name),
         )
 
     async def jobs(self, request: Request) -> Response:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..._time import as_utc
-from ...job import JobState
+from ...job import MAX_INT32, JobState
 from ..protocol import Activity
 
 ACTIVITY_TIMESTAMPS: dict[JobState, str] = {
@@ -24,7 +24,7 @@ ACTIVITY_TIMESTAMPS: dict[JobState, str] = {
 }
 """The states ``job_activity`` counts, each with the column that dates it."""
 
-MAX_BUCKET = 2**31 - 1
+MAX_BUCKET = MAX_INT32
 """The longest bucket, in seconds (about 68 years): longer would only overflow integer columns."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

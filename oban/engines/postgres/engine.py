@@ -483,11 +483,10 @@ class PostgresEngine(EngineBase):
         is left alone by ``migrate()`` and refused for explicit targets; an oban-py layout can
         only be kept (``migrate()``) or removed (``migrate(0)``).
         """
-        self._tags_as_json = None  # the layout may change: the next insert looks again
         try:
             return await self._migrate(version)
         finally:
-            self._tags_as_json = None
+            self._tags_as_json = None  # the layout may have changed: the next insert looks again
 
     async def _migrate(self, version: int | None) -> int:
         target = _MIGRATIONS.target(version)
